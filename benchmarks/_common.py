@@ -1,0 +1,45 @@
+"""Shared helpers for the benchmarks: thread pinning, timing, tables."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+THREADS = int(os.environ.get("STEEPEST_BENCH_THREADS", "2"))
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, str(THREADS))
+
+
+def torch_threads():
+    import torch
+
+    torch.set_num_threads(THREADS)
+    return torch
+
+
+def median_time(fn: Callable[[], object], repeat: int = 7, number: int = 1,
+                warmup: int = 1) -> float:
+    """Median wall-clock seconds of ``number`` calls, over ``repeat`` runs."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def print_table(title: str, rows: list[tuple[str, float, float]], unit: str = "ms",
+                goal: dict[str, float] | None = None) -> None:
+    """Rows of (name, steepest seconds, reference seconds) with their ratio."""
+    scale = {"ms": 1e3, "us": 1e6, "s": 1.0}[unit]
+    print(f"\n{title}  (threads={THREADS}, medians)")
+    print(f"{'case':44s} {'steepest':>10s} {'reference':>10s} {'ratio':>7s} {'goal':>6s}")
+    for name, ours, theirs in rows:
+        target = (goal or {}).get(name)
+        print(f"{name:44s} {ours * scale:9.3f}{unit[0]:1s} {theirs * scale:9.3f}{unit[0]:1s} "
+              f"{ours / theirs:7.2f} {'' if target is None else f'<={target:g}':>6s}")

@@ -1,0 +1,30 @@
+"""steepest: deep learning from logistic regression to object detection.
+
+Tensors with reverse-mode autograd on NumPy (CuPy on a GPU), layers, optimisers, a
+training loop, and the machine-learning-strategy tools of the course notes.
+
+Example:
+    >>> import steepest as st
+    >>> x = st.tensor([3.0], requires_grad=True)
+    >>> (x ** 2).backward()
+    >>> x.grad
+    array([6.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from . import backend, functional, nn, ops
+from ._validation import NonFiniteError, ShapeError
+from .autograd import Function, Tensor, is_grad_enabled, no_grad, tensor
+from .backend import get_default_dtype, seed, set_default_dtype
+from .gradcheck import gradcheck, gradcheck_model
+from .ops import concatenate, stack, where
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function", "NonFiniteError", "ShapeError", "Tensor", "backend", "concatenate", "functional",
+    "get_default_dtype", "gradcheck", "gradcheck_model", "is_grad_enabled", "nn", "no_grad", "ops",
+    "seed", "set_default_dtype",
+    "stack", "tensor", "where",
+]

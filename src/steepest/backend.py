@@ -1,0 +1,221 @@
+"""The one place that decides between NumPy and CuPy, plus dtypes and randomness.
+
+Every device-side function asks an array for its module with :func:`array_module`
+instead of importing NumPy or CuPy itself, so the same code runs on the CPU and on
+a GPU. CuPy is imported lazily, the first time a GPU is asked for; steepest works
+without it.
+
+Randomness: every random operation in steepest takes an optional
+``numpy.random.Generator``; when none is passed it uses the library's default
+generator, which :func:`seed` resets. A seeded run is reproducible bit for bit on
+the CPU.
+
+Example:
+    >>> import numpy as np
+    >>> import steepest
+    >>> steepest.seed(0)
+    >>> a = steepest.backend.default_rng().standard_normal(3)
+    >>> steepest.seed(0)
+    >>> bool(np.array_equal(a, steepest.backend.default_rng().standard_normal(3)))
+    True
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Literal
+
+import numpy as np
+
+Device = Literal["cpu", "gpu"]
+
+_DEFAULT_DTYPE: np.dtype = np.dtype(np.float32)
+_rng: np.random.Generator = np.random.default_rng()
+_cupy: types.ModuleType | None = None
+
+
+def _import_cupy() -> types.ModuleType:
+    """Import CuPy once, with a message that names the extra when it is missing."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError as error:  # pragma: no cover - depends on the machine
+            raise RuntimeError(
+                "steepest: the GPU backend needs CuPy; install it with "
+                "`pip install steepest[gpu]` (or a cupy-cudaXXx wheel matching your CUDA)"
+            ) from error
+        _cupy = cupy
+    return _cupy
+
+
+def gpu_available() -> bool:
+    """Return True when CuPy imports and sees at least one CUDA device.
+
+    Example:
+        >>> isinstance(gpu_available(), bool)
+        True
+    """
+    try:
+        cupy = _import_cupy()
+        return bool(cupy.cuda.runtime.getDeviceCount() > 0)
+    except Exception:  # CuPy missing, no driver, no device: all mean "no GPU"
+        return False
+
+
+def array_module(array: Any) -> types.ModuleType:
+    """Return the array library (``numpy`` or ``cupy``) that owns ``array``.
+
+    Host objects (NumPy arrays, Python scalars, lists) give NumPy. This is the only
+    function in steepest that tells the two apart.
+
+    Example:
+        >>> import numpy as np
+        >>> array_module(np.zeros(2)) is np
+        True
+    """
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy
+    return np
+
+
+def device_of(array: Any) -> Device:
+    """Return ``"gpu"`` for a CuPy array and ``"cpu"`` for anything else.
+
+    Example:
+        >>> import numpy as np
+        >>> device_of(np.zeros(1))
+        'cpu'
+    """
+    return "gpu" if array_module(array) is not np else "cpu"
+
+
+def check_device(device: str) -> Device:
+    """Validate a device name and return it."""
+    if device not in ("cpu", "gpu"):
+        raise ValueError(f"steepest: `device` must be 'cpu' or 'gpu'; got {device!r}")
+    return device  # type: ignore[return-value]
+
+
+def to_device(array: Any, device: str) -> Any:
+    """Move ``array`` to ``device`` (``"cpu"`` or ``"gpu"``); a no-op when already there.
+
+    Example:
+        >>> import numpy as np
+        >>> to_device(np.ones(2), "cpu")
+        array([1., 1.])
+    """
+    device = check_device(device)
+    if device == "cpu":
+        if array_module(array) is np:
+            return np.asarray(array)
+        return _import_cupy().asnumpy(array)
+    cupy = _import_cupy()
+    return cupy.asarray(array)
+
+
+def to_numpy(array: Any) -> np.ndarray:
+    """Return ``array`` as a NumPy array (a copy only when it lives on the GPU)."""
+    return to_device(array, "cpu")
+
+
+def get_default_dtype() -> np.dtype:
+    """The floating dtype new tensors and parameters get (float32 unless changed).
+
+    Example:
+        >>> get_default_dtype()
+        dtype('float32')
+    """
+    return _DEFAULT_DTYPE
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the floating dtype of new tensors and parameters (float16, float32 or float64).
+
+    Example:
+        >>> set_default_dtype("float64"); get_default_dtype()
+        dtype('float64')
+        >>> set_default_dtype("float32")
+    """
+    global _DEFAULT_DTYPE
+    value = np.dtype(dtype)
+    if value.kind != "f":
+        raise TypeError(f"steepest: the default dtype must be a floating dtype; got {value}")
+    _DEFAULT_DTYPE = value
+
+
+def seed(n: int) -> None:
+    """Reset steepest's default random generator, so a run is reproducible.
+
+    Args:
+        n: a non-negative integer seed.
+
+    Example:
+        >>> seed(42)
+    """
+    global _rng
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"steepest.seed: `n` must be a non-negative int; got {n!r}")
+    _rng = np.random.default_rng(int(n))
+
+
+def default_rng() -> np.random.Generator:
+    """The generator random operations use when they are not given one."""
+    return _rng
+
+
+def resolve_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """Turn an ``rng`` argument (Generator, int seed or None) into a Generator.
+
+    None gives the default generator (reset by :func:`seed`); an int gives a fresh
+    generator seeded with it.
+
+    Example:
+        >>> isinstance(resolve_rng(3), np.random.Generator)
+        True
+    """
+    if rng is None:
+        return _rng
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"steepest: `rng` must be a numpy.random.Generator, a non-negative int seed or None; "
+        f"got {type(rng).__name__}"
+    )
+
+
+def scatter_add(out: Any, key: Any, values: Any) -> None:
+    """``out[key] += values`` where repeated indices each add (unbuffered), in place.
+
+    Example:
+        >>> out = np.zeros(3)
+        >>> scatter_add(out, np.array([0, 0, 2]), np.ones(3))
+        >>> out
+        array([2., 0., 1.])
+    """
+    if array_module(out) is np:
+        np.add.at(out, key, values)
+    else:  # pragma: no cover - needs a GPU
+        import cupyx
+
+        cupyx.scatter_add(out, key, values)
+
+
+def uniform(shape: tuple[int, ...], rng: np.random.Generator | int | None, like: Any) -> Any:
+    """Uniform [0, 1) numbers with the dtype and device of ``like``, drawn from ``rng``.
+
+    They are drawn on the host from the (seedable) NumPy generator, so a CPU run is
+    reproducible bit for bit; on a GPU they are copied over.
+
+    Example:
+        >>> u = uniform((2, 2), 0, np.zeros(1, dtype=np.float32))
+        >>> u.dtype, bool(((0 <= u) & (u < 1)).all())
+        (dtype('float32'), True)
+    """
+    dtype = np.float64 if like.dtype == np.float64 else np.float32
+    values = resolve_rng(rng).random(shape, dtype=dtype)
+    if array_module(like) is np:
+        return values
+    return to_device(values, "gpu")  # pragma: no cover - needs a GPU

@@ -1,0 +1,38 @@
+"""Stateless functions of tensors: activations, the linear op, losses, penalties.
+
+Import it as ``import steepest.functional as F``. Layers in :mod:`steepest.nn` hold
+parameters and call these. Everything here is differentiable; the losses take
+logits and are numerically stable.
+
+Example:
+    >>> import numpy as np
+    >>> import steepest as st
+    >>> import steepest.functional as F
+    >>> z = st.tensor(np.array([[0.5, -1.0, 2.0]]), requires_grad=True)
+    >>> F.cross_entropy(z, np.array([2])).backward()
+    >>> bool(np.allclose(z.grad.sum(), 0.0, atol=1e-7))  # softmax - one_hot sums to 0
+    True
+"""
+
+from __future__ import annotations
+
+from .ops.elementwise import leaky_relu, relu, sigmoid, tanh
+from .ops.linalg import linear
+from .ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_penalty,
+    l2_penalty,
+    masked_binary_cross_entropy_with_logits,
+    mse_loss,
+)
+from .ops.norm import log_softmax, softmax
+from .ops.random import dropout
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "l1_penalty",
+    "l2_penalty", "leaky_relu", "linear", "log_softmax", "masked_binary_cross_entropy_with_logits",
+    "mse_loss", "relu", "sigmoid", "softmax", "tanh",
+]

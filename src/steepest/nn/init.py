@@ -1,0 +1,110 @@
+"""Weight initialisation (concepts S5, I10, I11).
+
+All-zero weights make every hidden unit compute the same function forever
+(symmetry); small random weights break the symmetry (S5). To keep activations and
+gradients from vanishing or exploding in deep networks (I10), scale the random
+weights by the number of inputs n = fan_in of each unit (I11):
+
+* ``xavier``: variance 1/n, the seed's "constant 1", for tanh;
+* ``he``: variance 2/n, the seed's "constant 2", for ReLU.
+
+Each takes a ``gain`` that multiplies the standard deviation (PyTorch's convention;
+the seed's "multiplier" hyperparameter, of low priority) and an explicit ``rng``.
+Every initialiser has the signature ``init(shape, rng=None, dtype=None) -> array``,
+so a callable of that form can be passed wherever an init name is accepted.
+
+Example:
+    >>> import numpy as np
+    >>> w = he((256, 784), rng=np.random.default_rng(0))
+    >>> round(float(w.std() ** 2 * 784), 1)  # variance 2 / n
+    2.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import real
+from ..backend import get_default_dtype, resolve_rng
+
+Initializer = Callable[..., np.ndarray]
+
+
+def fan_in(shape: Sequence[int]) -> int:
+    """Inputs per unit: ``in_features`` for (out, in), ``in_channels*kh*kw`` for conv weights.
+
+    Example:
+        >>> fan_in((64, 3, 3, 3))
+        27
+    """
+    if len(shape) < 2:
+        raise ValueError(f"fan_in: a weight needs at least 2 dimensions; got shape {tuple(shape)}")
+    return int(math.prod(shape[1:]))
+
+
+def _normal(shape: Sequence[int], std: float, rng: Any, dtype: Any) -> np.ndarray:
+    generator = resolve_rng(rng)
+    dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+    return (generator.standard_normal(tuple(shape)) * std).astype(dtype)
+
+
+def zeros(shape: Sequence[int], rng: Any = None, dtype: Any = None) -> np.ndarray:
+    """All zeros: right for biases and for logistic regression, wrong for hidden layers (S5)."""
+    return np.zeros(tuple(shape), dtype=np.dtype(dtype) if dtype is not None else
+                    get_default_dtype())
+
+
+def small_random(shape: Sequence[int], rng: Any = None, dtype: Any = None,
+                 scale: float = 0.01) -> np.ndarray:
+    """``randn * 0.01``: small random values that break the symmetry (S5)."""
+    real("small_random", "scale", scale, low=0.0, low_inclusive=False)
+    return _normal(shape, scale, rng, dtype)
+
+
+def xavier(shape: Sequence[int], rng: Any = None, dtype: Any = None,
+           gain: float = 1.0) -> np.ndarray:
+    """Normal with variance 1/fan_in (the seed's Xavier, "constant 1", for tanh) times gain^2."""
+    real("xavier", "gain", gain, low=0.0, low_inclusive=False)
+    return _normal(shape, gain * math.sqrt(1.0 / fan_in(shape)), rng, dtype)
+
+
+def he(shape: Sequence[int], rng: Any = None, dtype: Any = None,
+       gain: float = 1.0) -> np.ndarray:
+    """Normal with variance 2/fan_in (He, the seed's "constant 2", for ReLU) times gain^2."""
+    real("he", "gain", gain, low=0.0, low_inclusive=False)
+    return _normal(shape, gain * math.sqrt(2.0 / fan_in(shape)), rng, dtype)
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "zeros": zeros, "small_random": small_random, "xavier": xavier, "he": he,
+}
+
+
+def get_initializer(init: str | Initializer, owner: str = "init") -> Initializer:
+    """Resolve an init name ('zeros', 'small_random', 'xavier', 'he') or pass a callable on.
+
+    Example:
+        >>> get_initializer("he") is he
+        True
+    """
+    if callable(init):
+        return init
+    if init not in INITIALIZERS:
+        names = ", ".join(repr(n) for n in INITIALIZERS)
+        raise ValueError(f"{owner}: unknown `init` {init!r}; use one of {names} or a callable "
+                         "init(shape, rng=None, dtype=None)")
+    return INITIALIZERS[init]
+
+
+def initialize(init: str | Initializer, shape: Sequence[int], rng: Any, dtype: Any,
+               owner: str) -> np.ndarray:
+    """Run an initialiser and check that what it returns fits."""
+    array = np.asarray(get_initializer(init, owner)(tuple(shape), rng=rng, dtype=dtype))
+    if array.shape != tuple(shape):
+        raise ValueError(f"{owner}: the initialiser returned shape {array.shape}; expected "
+                         f"{tuple(shape)}")
+    return array.astype(np.dtype(dtype) if dtype is not None else get_default_dtype(), copy=False)

@@ -1,0 +1,111 @@
+"""The one oracle helper: the same seeded inputs through steepest and PyTorch.
+
+An :class:`OpCase` is one row of the op table: a steepest function, the same
+computation in PyTorch, and how to make its inputs. :func:`compare_with_torch`
+checks shape, dtype, values and the gradient of every differentiable input (using a
+random upstream gradient, so every output element's gradient is checked), and
+:func:`check_gradients` runs ``steepest.gradcheck`` in float64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+import steepest as st
+from steepest.gradcheck import gradcheck
+
+torch.set_num_threads(2)
+
+
+def away_from(values: np.ndarray, points: Sequence[float], margin: float = 0.05) -> np.ndarray:
+    """Push values at least ``margin`` away from kinks (where no derivative exists)."""
+    values = values.copy()
+    for p in points:
+        close = np.abs(values - p) < margin
+        values[close] = p + np.where(values[close] >= p, margin, -margin) * 2
+    return values
+
+
+@dataclass
+class OpCase:
+    """One op-table row.
+
+    ``make`` receives a Generator and a float dtype and returns the inputs: floating
+    arrays are differentiable, anything else (labels, masks, ints) is a constant.
+    """
+
+    name: str
+    fn: Callable[..., st.Tensor]
+    torch_fn: Callable[..., torch.Tensor]
+    make: Callable[[np.random.Generator, Any], list[Any]]
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    gradcheck_tol: float = 1e-7
+    differentiable: Sequence[int] | None = None  # default: every floating input
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _floating(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def _which(case: OpCase, inputs: list[Any]) -> list[int]:
+    if case.differentiable is not None:
+        return list(case.differentiable)
+    return [i for i, v in enumerate(inputs) if _floating(v)]
+
+
+def compare_with_torch(case: OpCase, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    inputs = case.make(rng, np.float32)
+    diff = _which(case, inputs)
+    ours = [st.tensor(v, requires_grad=True) if i in diff else v for i, v in enumerate(inputs)]
+    theirs = [torch.tensor(v, requires_grad=True) if i in diff
+              else (torch.from_numpy(v) if isinstance(v, np.ndarray) else v)
+              for i, v in enumerate(inputs)]
+    out = case.fn(*ours)
+    expected = case.torch_fn(*theirs)
+    assert isinstance(out, st.Tensor), f"{case.name}: did not return a Tensor"
+    assert out.shape == tuple(expected.shape), (
+        f"{case.name}: shape {out.shape} vs {tuple(expected.shape)}")
+    assert out.dtype == np.dtype(str(expected.dtype).replace("torch.", "")), (
+        f"{case.name}: dtype {out.dtype} vs {expected.dtype}")
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=case.rtol,
+                               atol=case.atol, err_msg=f"{case.name}: forward")
+    upstream = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(upstream)
+    expected.backward(torch.from_numpy(upstream))
+    for i in diff:
+        ours_grad = ours[i].grad
+        theirs_grad = theirs[i].grad
+        assert ours_grad is not None, f"{case.name}: no gradient for input {i}"
+        assert ours_grad.shape == ours[i].shape, f"{case.name}: gradient shape of input {i}"
+        assert ours_grad.dtype == ours[i].dtype, f"{case.name}: gradient dtype of input {i}"
+        np.testing.assert_allclose(ours_grad, theirs_grad.numpy(), rtol=case.rtol * 10,
+                                   atol=case.atol * 10,
+                                   err_msg=f"{case.name}: gradient of input {i}")
+
+
+def check_gradients(case: OpCase, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    inputs = case.make(rng, np.float64)
+    diff = _which(case, inputs)
+    # gradcheck treats floating inputs as checked; freeze the others as constants.
+    constants = {i: v for i, v in enumerate(inputs) if i not in diff}
+    checked = [v for i, v in enumerate(inputs) if i in diff]
+
+    def fn(*tensors: st.Tensor) -> st.Tensor:
+        it = iter(tensors)
+        args = [constants[i] if i in constants else next(it) for i in range(len(inputs))]
+        return case.fn(*args)
+
+    report = gradcheck(fn, checked, tol=case.gradcheck_tol)
+    assert report.passed, f"{case.name}:\n{report}"

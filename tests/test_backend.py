@@ -1,0 +1,53 @@
+"""The backend: array module, devices, dtypes and seeding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import steepest as st
+from steepest import backend
+
+
+def test_array_module_and_device() -> None:
+    assert backend.array_module(np.zeros(2)) is np
+    assert backend.array_module(3.0) is np
+    assert backend.device_of(np.zeros(1)) == "cpu"
+    assert st.tensor([1.0]).to("cpu").device == "cpu"
+
+
+def test_bad_device_name() -> None:
+    with pytest.raises(ValueError, match="`device` must be 'cpu' or 'gpu'; got 'cuda'"):
+        backend.to_device(np.zeros(1), "cuda")
+
+
+@pytest.mark.skipif(backend.gpu_available(), reason="checks the message without a GPU")
+def test_gpu_without_cupy_is_a_clear_error() -> None:
+    with pytest.raises(RuntimeError, match=r"needs CuPy|CUDA|cupy"):
+        st.tensor([1.0]).to("gpu")
+
+
+def test_seed_reproducibility() -> None:
+    st.seed(7)
+    a = backend.default_rng().random(4)
+    st.seed(7)
+    np.testing.assert_array_equal(a, backend.default_rng().random(4))
+    with pytest.raises(ValueError, match="non-negative int"):
+        st.seed(-1)
+
+
+def test_default_dtype() -> None:
+    assert st.get_default_dtype() == np.float32
+    st.set_default_dtype(np.float64)
+    assert st.tensor([1.0]).dtype == np.float64
+    st.set_default_dtype("float32")
+    with pytest.raises(TypeError, match="floating dtype"):
+        st.set_default_dtype("int32")
+
+
+def test_resolve_rng() -> None:
+    g = np.random.default_rng(0)
+    assert backend.resolve_rng(g) is g
+    assert backend.resolve_rng(None) is backend.default_rng()
+    with pytest.raises(TypeError, match="`rng` must be"):
+        backend.resolve_rng("seed")

@@ -1,0 +1,41 @@
+"""The code base stays clean: ruff and mypy run as part of the suite (as CI runs it)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None and not (ROOT / "pyproject.toml").exists(),
+                    reason="ruff not installed")
+def test_ruff_is_clean() -> None:
+    result = _run(sys.executable, "-m", "ruff", "check", "src", "tests", "benchmarks")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean() -> None:
+    result = _run(sys.executable, "-m", "mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_src_never_imports_torch() -> None:
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "src").rglob("*.py")
+                 if any(line.strip().startswith(("import torch", "from torch"))
+                        for line in p.read_text().splitlines())]
+    assert offenders == []
+
+
+def test_src_never_pickles() -> None:
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "src").rglob("*.py")
+                 if "pickle" in p.read_text()]
+    assert offenders == []

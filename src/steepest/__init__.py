@@ -13,18 +13,19 @@ Example:
 
 from __future__ import annotations
 
-from . import backend, functional, nn, ops
+from . import backend, data, functional, io, metrics, models, nn, ops, optim, train
 from ._validation import NonFiniteError, ShapeError
 from .autograd import Function, Tensor, is_grad_enabled, no_grad, tensor
 from .backend import get_default_dtype, seed, set_default_dtype
 from .gradcheck import gradcheck, gradcheck_model
+from .io import load, save
 from .ops import concatenate, stack, where
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "NonFiniteError", "ShapeError", "Tensor", "backend", "concatenate", "functional",
-    "get_default_dtype", "gradcheck", "gradcheck_model", "is_grad_enabled", "nn", "no_grad", "ops",
-    "seed", "set_default_dtype",
-    "stack", "tensor", "where",
+    "Function", "NonFiniteError", "ShapeError", "Tensor", "backend", "concatenate", "data",
+    "functional", "get_default_dtype", "gradcheck", "gradcheck_model", "io", "is_grad_enabled",
+    "load", "metrics", "models", "nn", "no_grad", "ops", "optim", "save", "seed",
+    "set_default_dtype", "stack", "tensor", "train", "where",
 ]

@@ -219,3 +219,4 @@ def uniform(shape: tuple[int, ...], rng: np.random.Generator | int | None, like:
     if array_module(like) is np:
         return values
     return to_device(values, "gpu")  # pragma: no cover - needs a GPU
+

@@ -1,0 +1,105 @@
+"""Layers: the conformance helper on each, PyTorch as the oracle, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import steepest as st
+from helpers.layers import check_layer
+from steepest import ShapeError, nn
+
+
+@pytest.mark.parametrize("make,shape,expected", [
+    (lambda: nn.Linear(4, 3), (5, 4), (5, 3)),
+    (lambda: nn.Linear(4, 3, bias=False), (2, 6, 4), (2, 6, 3)),
+    (lambda: nn.ReLU(), (3, 4), (3, 4)),
+    (lambda: nn.LeakyReLU(0.2), (3, 4), (3, 4)),
+    (lambda: nn.Sigmoid(), (3, 4), (3, 4)),
+    (lambda: nn.Tanh(), (3, 4), (3, 4)),
+    (lambda: nn.Softmax(), (3, 4), (3, 4)),
+    (lambda: nn.Identity(), (3, 4), (3, 4)),
+    (lambda: nn.Flatten(), (2, 3, 4, 5), (2, 60)),
+    (lambda: nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)), (5, 4), (5, 2)),
+], ids=lambda v: v.__name__ if callable(v) else str(v))
+def test_layer_conformance(make, shape, expected) -> None:
+    st.seed(0)
+    check_layer(make, shape, expected)
+
+
+def test_dropout_conformance_and_modes() -> None:
+    st.seed(0)
+    layer = check_layer(lambda: nn.Dropout(0.5), (50, 40), (50, 40), train_eval_differ=True)
+    x = np.ones((50, 40), dtype=np.float32)
+    layer.eval()
+    np.testing.assert_array_equal(layer(x).data, x)
+    np.testing.assert_array_equal(nn.Dropout(1.0)(x).data, x)  # keep_prob 1: identity
+
+
+def test_dropout_preserves_the_mean() -> None:
+    out = nn.Dropout(0.7, rng=3)(np.ones((400, 500), dtype=np.float32)).data
+    assert abs(out.mean() - 1.0) < 0.01
+    np.testing.assert_allclose(np.unique(out), [0.0, 1 / 0.7], rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.1, 1.01, float("nan")])
+def test_dropout_keep_prob_range(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"Dropout: `keep_prob` must"):
+        nn.Dropout(bad)
+
+
+def test_linear_matches_torch() -> None:
+    layer = nn.Linear(6, 3, rng=0)
+    reference = torch.nn.Linear(6, 3)
+    with torch.no_grad():
+        reference.weight.copy_(torch.from_numpy(layer.weight.data))
+        reference.bias.copy_(torch.from_numpy(layer.bias.data))
+    x = np.random.default_rng(1).standard_normal((4, 6)).astype(np.float32)
+    out = layer(st.tensor(x))
+    expected = reference(torch.from_numpy(x))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(layer.weight.grad, reference.weight.grad.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(layer.bias.grad, reference.bias.grad.numpy(), rtol=1e-5)
+    assert list(layer.state_dict()) == list(reference.state_dict())  # same names, same shapes
+
+
+def test_linear_input_error_names_layer_and_shape() -> None:
+    layer = nn.Linear(784, 10)
+    with pytest.raises(ShapeError, match=r"Linear\(in_features=784\): input has 783 features "
+                                         r"\(shape \(64, 783\)\)"):
+        layer(np.zeros((64, 783), dtype=np.float32))
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"in_features": 0, "out_features": 3}, r"`in_features` must be a positive int; got 0"),
+    ({"in_features": 3, "out_features": -1}, r"`out_features` must be a positive int; got -1"),
+    ({"in_features": 2.5, "out_features": 3}, r"`in_features` must be a positive int; got 2.5"),
+    ({"in_features": 3, "out_features": 3, "init": "glorot"}, r"unknown `init` 'glorot'"),
+])
+def test_linear_argument_errors(kwargs, message) -> None:
+    with pytest.raises((ValueError, TypeError), match=message):
+        nn.Linear(**kwargs)
+
+
+def test_linear_without_bias_has_none_registered() -> None:
+    layer = nn.Linear(3, 2, bias=False)
+    assert layer.bias is None
+    assert list(layer.state_dict()) == ["weight"]
+
+
+def test_sequential_indexing_and_errors() -> None:
+    net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    assert isinstance(net[0], nn.Linear) and len(net) == 3
+    assert len(net[1:]) == 2
+    net.append(nn.Sigmoid())
+    assert len(net) == 4
+    with pytest.raises(TypeError, match="Sequential: layer '1' must be a Module; got function"):
+        nn.Sequential(nn.Linear(2, 2), lambda x: x)
+
+
+def test_leaky_relu_slope_range() -> None:
+    with pytest.raises(ValueError, match=r"`negative_slope` must be in \[0, 1\)"):
+        nn.LeakyReLU(1.5)

@@ -358,8 +358,9 @@ class Function:
     needs. ``backward(grad)`` receives dJ/d(output) and returns dJ/d(input) for each
     input, in order (a single array for one input, a tuple otherwise; ``None`` for an
     input that needs no gradient). ``self.needs_input_grad`` says which inputs need
-    one, so expensive gradients can be skipped. A gradient may have the broadcast
-    shape: the engine sums it back to the input's shape.
+    one, so expensive gradients can be skipped, and ``self.retain_graph`` whether
+    backward may run again (then saved arrays must stay intact). A gradient may have
+    the broadcast shape: the engine sums it back to the input's shape.
 
     Calling an instance on tensors, arrays or numbers runs ``forward`` and, when any
     input requires grad (and recording is on), records the operation.
@@ -381,6 +382,7 @@ class Function:
 
     inputs: Sequence[Any] | None
     needs_input_grad: tuple[bool, ...]
+    retain_graph: bool
 
     def forward(self, *arrays: Any) -> Any:
         raise NotImplementedError
@@ -396,7 +398,11 @@ class Function:
                 if isinstance(x, Tensor) and x.requires_grad:
                     self.inputs = inputs
                     return Tensor._make(out, self)
+        self.discard()
         return Tensor._make(out, None)
+
+    def discard(self) -> None:
+        """Called when the operation is not recorded: release what forward saved."""
 
 
 # Fast paths for the one- and two-input elementwise operations, with Tensor._make
@@ -561,6 +567,7 @@ def _backward(root: Tensor, seed: Any, retain_graph: bool) -> None:
         inputs = fn.inputs
         assert inputs is not None  # checked during the sort
         fn.needs_input_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        fn.retain_graph = retain_graph
         input_grads = fn.backward(grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)

@@ -220,3 +220,65 @@ def uniform(shape: tuple[int, ...], rng: np.random.Generator | int | None, like:
         return values
     return to_device(values, "gpu")  # pragma: no cover - needs a GPU
 
+
+
+class _Workspace:
+    """Free scratch arrays by (module, shape, dtype), so big temporaries are reused.
+
+    Allocating a fresh 75 MB array costs thousands of page faults on first touch; a
+    training loop that asks for the same shapes every step gets them back from here
+    instead. Only arrays handed back with :func:`give_buffer` are kept, up to
+    ``limit`` bytes; CuPy has a memory pool of its own and bypasses this.
+    """
+
+    def __init__(self, limit: int = 1 << 31) -> None:
+        self.limit = limit
+        self.free: dict[tuple[tuple[int, ...], str], list[np.ndarray]] = {}
+        self.bytes = 0
+
+    def take(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        key = (tuple(shape), np.dtype(dtype).str)
+        stack = self.free.get(key)
+        if stack:
+            array = stack.pop()
+            self.bytes -= array.nbytes
+            return array
+        return np.empty(shape, dtype=dtype)
+
+    def give(self, array: np.ndarray) -> None:
+        if array.base is not None or self.bytes + array.nbytes > self.limit:
+            return  # views, or more than the limit: let the garbage collector have them
+        self.free.setdefault((array.shape, array.dtype.str), []).append(array)
+        self.bytes += array.nbytes
+
+    def clear(self) -> None:
+        self.free.clear()
+        self.bytes = 0
+
+
+_workspace = _Workspace()
+
+
+def take_buffer(like: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """An uninitialised scratch array on ``like``'s device, reused when one is free.
+
+    Example:
+        >>> buffer = take_buffer(np.zeros(1), (2, 3), np.float32)
+        >>> buffer.shape
+        (2, 3)
+        >>> give_buffer(buffer)
+    """
+    if array_module(like) is not np:
+        return array_module(like).empty(shape, dtype=dtype)  # pragma: no cover - GPU
+    return _workspace.take(shape, dtype)
+
+
+def give_buffer(array: Any) -> None:
+    """Hand a scratch array from :func:`take_buffer` back; the caller must not use it again."""
+    if array is not None and isinstance(array, np.ndarray):
+        _workspace.give(array)
+
+
+def clear_workspace() -> None:
+    """Drop every cached scratch array (frees their memory)."""
+    _workspace.clear()

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+from .ops.conv import avg_pool2d, conv2d, conv_output_size, global_avg_pool2d, max_pool2d
 from .ops.elementwise import leaky_relu, relu, sigmoid, tanh
 from .ops.linalg import linear
 from .ops.loss import (
@@ -27,10 +28,11 @@ from .ops.loss import (
     masked_binary_cross_entropy_with_logits,
     mse_loss,
 )
-from .ops.norm import log_softmax, softmax
+from .ops.norm import batch_norm, log_softmax, softmax
 from .ops.random import dropout
 
 __all__ = [
+    "avg_pool2d", "batch_norm", "conv2d", "conv_output_size", "global_avg_pool2d", "max_pool2d",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
     "l1_penalty",
     "l2_penalty", "leaky_relu", "linear", "log_softmax", "masked_binary_cross_entropy_with_logits",

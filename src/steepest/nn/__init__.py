@@ -13,12 +13,16 @@ from __future__ import annotations
 from . import init
 from .activation import Flatten, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .container import Sequential
+from .conv import Conv2d
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module, Parameter
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from .regularization import L1, L2, penalised_weights
 
 __all__ = [
-    "L1", "L2", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "Module", "Parameter",
+    "L1", "L2", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten",
+    "GlobalAvgPool2d", "Identity", "LeakyReLU", "Linear", "MaxPool2d", "Module", "Parameter",
     "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "init", "penalised_weights",
 ]

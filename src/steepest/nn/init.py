@@ -108,3 +108,45 @@ def initialize(init: str | Initializer, shape: Sequence[int], rng: Any, dtype: A
         raise ValueError(f"{owner}: the initialiser returned shape {array.shape}; expected "
                          f"{tuple(shape)}")
     return array.astype(np.dtype(dtype) if dtype is not None else get_default_dtype(), copy=False)
+
+
+EDGE_FILTERS: dict[str, list[list[float]]] = {
+    # vertical-edge versions; the horizontal ones are their transposes
+    "basic": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
+    "sobel": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
+    "scharr": [[3, 0, -3], [10, 0, -10], [3, 0, -3]],
+}
+
+
+def edge_filter(kind: str = "basic", direction: str = "vertical", dtype: Any = None
+                ) -> np.ndarray:
+    """A ready 3x3 edge-detection filter (C1): "basic", "sobel" or "scharr".
+
+    A vertical-edge filter responds where brightness changes from left to right
+    (bright left, dark right gives a positive output); the horizontal one, its
+    transpose, to changes from top to bottom. In a CNN such filters are learned;
+    these are the hand-made ones of the seed's edge-detection example.
+
+    Args:
+        kind: "basic" ([[1, 0, -1]] * 3), "sobel" or "scharr".
+        direction: "vertical" or "horizontal".
+        dtype: the array dtype (default float32).
+
+    Returns:
+        An array of shape (3, 3); use ``w[None, None]`` as a Conv2d weight.
+
+    Example:
+        >>> edge_filter("sobel", "horizontal")
+        array([[ 1.,  2.,  1.],
+               [ 0.,  0.,  0.],
+               [-1., -2., -1.]], dtype=float32)
+    """
+    if kind not in EDGE_FILTERS:
+        raise ValueError(f"edge_filter: `kind` must be one of "
+                         f"{', '.join(repr(k) for k in EDGE_FILTERS)}; got {kind!r}")
+    if direction not in ("vertical", "horizontal"):
+        raise ValueError(f"edge_filter: `direction` must be 'vertical' or 'horizontal'; got "
+                         f"{direction!r}")
+    kernel = np.array(EDGE_FILTERS[kind], dtype=np.dtype(dtype) if dtype is not None else
+                      get_default_dtype())
+    return kernel if direction == "vertical" else np.ascontiguousarray(kernel.T)

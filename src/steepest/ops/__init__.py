@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Tensor
-from . import elementwise, linalg, loss, norm, random, reduce, shape
+from . import conv, elementwise, linalg, loss, norm, random, reduce, shape
 from .elementwise import (
     abs,
     add,
@@ -45,11 +45,11 @@ from .reduce import max, mean, min, sum
 from .shape import broadcast_to, concatenate, flatten, getitem, reshape, stack, transpose
 
 __all__ = [
-    "abs", "add", "broadcast_to", "clip", "concatenate", "div", "dropout", "elementwise", "eq",
-    "exp", "flatten", "ge", "getitem", "gt", "le", "leaky_relu", "linalg", "linear", "log",
-    "log_softmax", "loss", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
-    "ne", "neg", "norm", "pow", "random", "reduce", "relu", "reshape", "shape", "sigmoid",
-    "softmax", "sqrt", "stack", "sub", "sum", "tanh", "transpose", "where",
+    "abs", "add", "broadcast_to", "clip", "concatenate", "conv", "div", "dropout",
+    "elementwise", "eq", "exp", "flatten", "ge", "getitem", "gt", "le", "leaky_relu", "linalg",
+    "linear", "log", "log_softmax", "loss", "lt", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mul", "ne", "neg", "norm", "pow", "random", "reduce", "relu", "reshape",
+    "shape", "sigmoid", "softmax", "sqrt", "stack", "sub", "sum", "tanh", "transpose", "where",
 ]
 
 

@@ -1,12 +1,10 @@
-"""Normalising primitives: softmax and log-softmax over an axis (H8, H9).
-
-Batch normalisation joins this family with the convolutional layers.
-"""
+"""Normalising primitives: softmax and log-softmax (H8, H9), batch normalisation (H5)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .._validation import ShapeError, fmt_shape, real
 from ..autograd import Function, Tensor, apply_unary
 from ..backend import array_module
 
@@ -68,3 +66,100 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
         tensor([    0., -1000.])
     """
     return apply_unary(LogSoftmax(axis), x)
+
+
+# ------------------------------------------------------------------ batch norm (H5-H7)
+class BatchNorm(Function):
+    def __init__(self, running_mean: Any, running_var: Any, training: bool, momentum: float,
+                 eps: float) -> None:
+        self.running_mean, self.running_var = running_mean, running_var
+        self.training, self.momentum, self.eps = training, momentum, eps
+
+    def forward(self, x: Any, gamma: Any, beta: Any) -> Any:
+        xp = array_module(x)
+        if x.ndim not in (2, 4):
+            raise ShapeError(f"batch_norm: input must be (N, C) or (N, C, H, W); got shape "
+                             f"{fmt_shape(x.shape)}")
+        channels = x.shape[1]
+        for name, value in (("gamma", gamma), ("beta", beta)):
+            if value.shape != (channels,):
+                raise ShapeError(f"batch_norm: `{name}` must have shape ({channels},) for input "
+                                 f"{fmt_shape(x.shape)}; got {fmt_shape(value.shape)}")
+        axes = (0,) if x.ndim == 2 else (0, 2, 3)
+        shape = (1, channels) if x.ndim == 2 else (1, channels, 1, 1)
+        m = x.size // channels
+        use_batch = self.training or self.running_mean is None
+        if use_batch:
+            if m < 2:
+                raise ValueError(f"batch_norm: training needs more than one value per channel "
+                                 f"to estimate a variance; got input {fmt_shape(x.shape)}")
+            mean = x.mean(axis=axes)
+            centered = x - mean.reshape(shape)
+            var = (centered * centered).mean(axis=axes)  # biased: 1/m, for normalising
+            if self.training and self.running_mean is not None:
+                # The seed's exponentially weighted averages; the running variance uses
+                # the unbiased estimate m/(m-1) var, as PyTorch does.
+                self.running_mean *= self.momentum
+                self.running_mean += (1.0 - self.momentum) * mean
+                self.running_var *= self.momentum
+                self.running_var += (1.0 - self.momentum) * (m / (m - 1)) * var
+        else:
+            centered = x - self.running_mean.reshape(shape)
+            var = self.running_var
+        inv_std = 1.0 / xp.sqrt(var + self.eps)  # (C,)
+        x_hat = centered * inv_std.reshape(shape)
+        self.x_hat, self.inv_std, self.gamma = x_hat, inv_std, gamma
+        self.axes, self.shape, self.m, self.use_batch = axes, shape, m, use_batch
+        return x_hat * gamma.reshape(shape) + beta.reshape(shape)
+
+    def backward(self, grad: Any) -> tuple[Any, Any, Any]:
+        shape, axes = self.shape, self.axes
+        grad_beta = grad.sum(axis=axes)
+        grad_gamma = (grad * self.x_hat).sum(axis=axes)
+        scale = (self.gamma * self.inv_std).reshape(shape)
+        if not self.use_batch:
+            return grad * scale, grad_gamma, grad_beta
+        # The closed form of d(loss)/dx through the batch mean and variance:
+        # dx = gamma / (m sigma) * (m dy - sum dy - x_hat sum(dy x_hat)).
+        m = self.m
+        grad_x = grad * m
+        grad_x -= grad_beta.reshape(shape)
+        grad_x -= self.x_hat * grad_gamma.reshape(shape)
+        grad_x *= scale * (1.0 / m)
+        return grad_x, grad_gamma, grad_beta
+
+
+def batch_norm(x: Tensor, gamma: Tensor, beta: Tensor, running_mean: Any = None,
+               running_var: Any = None, training: bool = True, momentum: float = 0.9,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalisation of z per channel (H5): gamma * (z - mu) / sqrt(var + eps) + beta.
+
+    In training, mu and var are the mini-batch's (over N, or N, H and W) and the
+    running estimates are updated in place as exponentially weighted averages,
+    ``running = momentum * running + (1 - momentum) * batch`` (the seed's beta; it is
+    1 - PyTorch's ``momentum``). The batch variance is the biased one (1/m) for the
+    normalisation and the unbiased one (1/(m - 1)) for ``running_var``, as in PyTorch.
+    In evaluation the running estimates are used (H6).
+
+    Args:
+        x: z of shape (N, C) or (N, C, H, W).
+        gamma: the learned scale, shape (C,).
+        beta: the learned shift, shape (C,).
+        running_mean: (C,) array updated in place, or None (always batch statistics).
+        running_var: (C,) array updated in place, or None.
+        training: use (and update) batch statistics.
+        momentum: the weight of the old running value, in [0, 1).
+        eps: added to the variance for stability.
+
+    Example:
+        >>> import numpy as np
+        >>> import steepest as st
+        >>> z = st.tensor(np.array([[1.0, 10.0], [3.0, 30.0]]))
+        >>> batch_norm(z, st.tensor(np.ones(2)), st.tensor(np.zeros(2)), eps=0.0).data
+        array([[-1., -1.],
+               [ 1.,  1.]])
+    """
+    real("batch_norm", "momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
+    real("batch_norm", "eps", eps, low=0.0)
+    fn = BatchNorm(running_mean, running_var, bool(training), float(momentum), float(eps))
+    return fn(x, gamma, beta)

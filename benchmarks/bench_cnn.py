@@ -1,0 +1,181 @@
+"""steepest vs PyTorch (CPU, same thread count) on convolutional work, float32.
+
+(a) forward + backward of each conv layer of LeNet-5 (batch 64, MNIST sizes) and of a
+    3x3, 64-channel convolution on 32x32 images at batch 32;
+(b) one LeNet-5 training epoch over the 5,000 digits, batch 64, Adam;
+(c) one training step (forward, backward, Adam) of a ResNet-18 (CIFAR stem, 3x32x32,
+    batch 32, 10 classes).
+
+Run: ``python benchmarks/bench_cnn.py [--profile]``. Prints medians and ratios
+(steepest / PyTorch); with ``--profile`` also where steepest's ResNet step spends time.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import sys
+import time
+
+import numpy as np
+from _common import THREADS, median_time, print_table, torch_threads
+
+import steepest as st
+import steepest.functional as F
+
+
+def conv_layers(torch) -> list[tuple[str, float, float]]:
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, (n, c, h, f, k, p) in {
+        "LeNet-5 conv1 (64x1x28x28, 6@5x5, pad 2)": (64, 1, 28, 6, 5, 2),
+        "LeNet-5 conv2 (64x6x14x14, 16@5x5)": (64, 6, 14, 16, 5, 0),
+        "3x3 conv, 64->64, 32x32, batch 32": (32, 64, 32, 64, 3, 1),
+    }.items():
+        x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+        w = rng.standard_normal((f, c, k, k)).astype(np.float32) * 0.1
+        b = np.zeros(f, dtype=np.float32)
+        xs, ws, bs = (st.tensor(a, requires_grad=True) for a in (x, w, b))
+        out_shape = F.conv2d(xs, ws, bs, padding=p).shape
+        g = rng.standard_normal(out_shape).astype(np.float32)
+
+        def ours(xs=xs, ws=ws, bs=bs, p=p, g=g):
+            xs.grad = ws.grad = bs.grad = None
+            F.conv2d(xs, ws, bs, padding=p).backward(g)
+
+        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        gt = torch.from_numpy(g)
+
+        def theirs(xt=xt, wt=wt, bt=bt, p=p, gt=gt):
+            xt.grad = wt.grad = bt.grad = None
+            torch.nn.functional.conv2d(xt, wt, bt, padding=p).backward(gt)
+
+        rows.append((name, median_time(ours, repeat=9), median_time(theirs, repeat=9)))
+    return rows
+
+
+def torch_lenet(torch):
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
+        torch.nn.Linear(84, 10))
+
+
+def lenet_epoch(torch) -> tuple[float, float]:
+    images, labels = st.data.datasets.load_mnist_sample()
+    X = images[:, None].astype(np.float32) / 255
+
+    def ours():
+        model = st.models.LeNet5(rng=0)
+        start = time.perf_counter()
+        st.train.fit(model, X, labels, epochs=1, batch_size=64, verbose=0, seed=0)
+        return time.perf_counter() - start
+
+    tX, ty = torch.from_numpy(X), torch.from_numpy(labels)
+
+    def theirs():
+        torch.manual_seed(0)
+        model = torch_lenet(torch)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        start = time.perf_counter()
+        order = torch.randperm(len(X))
+        for i in range(0, len(X), 64):
+            index = order[i:i + 64]
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(tX[index]), ty[index]).backward()
+            optimizer.step()
+        return time.perf_counter() - start
+
+    ours_times, theirs_times = [], []
+    for _ in range(5):  # interleaved
+        ours_times.append(ours())
+        theirs_times.append(theirs())
+    return float(np.median(ours_times)), float(np.median(theirs_times))
+
+
+def torch_resnet18(torch):
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.shortcut = None
+            if stride != 1 or cin != cout:
+                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                              nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = torch.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return torch.relu(out + (x if self.shortcut is None else self.shortcut(x)))
+
+    blocks, cin = [], 64
+    for index in range(4):
+        cout = 64 * 2**index
+        for b in range(2):
+            blocks.append(Block(cin, cout, 2 if index and not b else 1))
+            cin = cout
+    return nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                         *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10))
+
+
+def resnet_step(torch, profile: bool) -> tuple[float, float, int, int]:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 3, 32, 32)).astype(np.float32)
+    y = rng.integers(0, 10, 32)
+    model = st.models.resnet18(num_classes=10, stem="cifar", rng=0)
+    optimizer = st.optim.Adam(model.parameters())
+
+    def ours():
+        out = model(X)
+        loss = F.cross_entropy(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    reference = torch_resnet18(torch)
+    t_optimizer = torch.optim.Adam(reference.parameters())
+    tX, ty = torch.from_numpy(X), torch.from_numpy(y)
+
+    def theirs():
+        t_optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(reference(tX), ty).backward()
+        t_optimizer.step()
+
+    ours_times, theirs_times = [], []
+    ours()
+    theirs()
+    for _ in range(7):  # interleaved
+        ours_times.append(median_time(ours, repeat=1, warmup=0))
+        theirs_times.append(median_time(theirs, repeat=1, warmup=0))
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(3):
+            ours()
+        profiler.disable()
+        print("\nWhere steepest's ResNet-18 step spends its time (3 steps, by own time):")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
+    return (float(np.median(ours_times)), float(np.median(theirs_times)),
+            model.num_parameters(), sum(p.numel() for p in reference.parameters()))
+
+
+def main() -> None:
+    torch = torch_threads()
+    print_table("(a) conv2d forward + backward", conv_layers(torch))
+    ours, theirs = lenet_epoch(torch)
+    print_table("(b) LeNet-5 epoch, 5,000 digits, batch 64, Adam (median of 5 interleaved)",
+                [("epoch", ours, theirs)], unit="s", goal={"epoch": 1.5})
+    ours, theirs, n_ours, n_theirs = resnet_step(torch, "--profile" in sys.argv)
+    print_table("(c) ResNet-18 (CIFAR stem) training step, batch 32, Adam (median of 7)",
+                [("step", ours, theirs)], goal={"step": 2.0})
+    print(f"  parameters: steepest {n_ours:,}, PyTorch {n_theirs:,}; threads {THREADS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Pooling layers (C7): fixed windows, hyperparameters only, no learnable parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._validation import pair
+from ..autograd import Tensor
+from ..ops.conv import avg_pool2d, global_avg_pool2d, max_pool2d
+from .module import Module
+
+
+class _Pool(Module):
+    def __init__(self, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.kernel_size = pair(owner, "kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else pair(owner, "stride", stride)
+        self.padding = pair(owner, "padding", padding, minimum=0)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool):
+    """The largest value of each window, per channel (C7). f = 2, s = 2 halves H and W.
+
+    Example:
+        >>> import numpy as np
+        >>> MaxPool2d(2)(np.zeros((1, 6, 28, 28), dtype=np.float32)).shape
+        (1, 6, 14, 14)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_Pool):
+    """The mean of each window, per channel (C7).
+
+    Example:
+        >>> import numpy as np
+        >>> AvgPool2d(2)(np.zeros((1, 6, 28, 28), dtype=np.float32)).shape
+        (1, 6, 14, 14)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class GlobalAvgPool2d(Module):
+    """The mean of each channel: (N, C, H, W) -> (N, C), as ResNet and Inception end.
+
+    Example:
+        >>> import numpy as np
+        >>> GlobalAvgPool2d()(np.zeros((2, 512, 4, 4), dtype=np.float32)).shape
+        (2, 512)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return global_avg_pool2d(x)

@@ -1,0 +1,449 @@
+"""Convolution and pooling on NCHW batches (concepts C1-C7, K5).
+
+What deep learning calls convolution is cross-correlation: the filter slides over
+the (zero-padded) image without being flipped, and each output is the sum of the
+elementwise products (C1, C3). With input size n, filter f, padding p and stride s
+the output size is floor((n + 2p - f) / s) + 1 (C3). A filter spans every input
+channel, and each filter makes one output channel (C4).
+
+How it is computed: im2col. For each of the f*f filter offsets one strided slice of
+the padded input is copied into a column matrix of shape (C*KH*KW, N*OH*OW) --
+channel-major columns, which are several times faster to build and scatter back
+than example-major ones -- and one matrix product with the filters (F, C*KH*KW)
+gives every output at once. The backward pass is two more products and the
+reverse scatter (col2im). The loops run over filter offsets only (9 for a 3x3
+filter), never over pixels or examples. Large scratch arrays come from the
+backend's workspace, so a training loop does not pay page faults for them on
+every step.
+
+Pooling (C7) takes the max or mean over strided views of each window position,
+again looping over window offsets only. The max-pool gradient goes to one maximum
+per window, the first in row-major order, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from .._validation import ShapeError, fmt_shape, pair
+from ..autograd import Function, Tensor, apply_unary
+from ..backend import array_module, give_buffer, take_buffer
+from .linalg import matmul_nt
+
+Padding = int | tuple[int, int] | Literal["valid", "same"]
+
+
+# ------------------------------------------------------------------ sizes (C2, C3)
+def conv_output_size(n: int, f: int, p: int, s: int) -> int:
+    """floor((n + 2p - f) / s) + 1, the output length of a convolution or pooling (C3).
+
+    Example:
+        >>> conv_output_size(6, 3, 0, 1), conv_output_size(7, 3, 0, 2)
+        (4, 3)
+    """
+    return (n + 2 * p - f) // s + 1
+
+
+def resolve_padding(owner: str, padding: Any, kernel: tuple[int, int], stride: tuple[int, int]
+                    ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) zero padding from an int, a pair, "valid" or "same".
+
+    "valid" is no padding. "same" keeps the size at stride 1: p = (f - 1) / 2 on each
+    side for an odd f; for an even f the f - 1 padding cannot be split evenly and the
+    extra row/column goes to the bottom/right (as in PyTorch and TensorFlow).
+
+    Example:
+        >>> resolve_padding("conv2d", "same", (3, 4), (1, 1))
+        ((1, 1), (1, 2))
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{owner}: padding='same' needs stride 1 (got stride {stride}); "
+                                 "with a stride the output cannot keep the input size")
+            total = (kernel[0] - 1, kernel[1] - 1)
+            return ((total[0] // 2, total[0] - total[0] // 2),
+                    (total[1] // 2, total[1] - total[1] // 2))
+        raise ValueError(f"{owner}: `padding` must be an int, a pair, 'valid' or 'same'; got "
+                         f"{padding!r}")
+    ph, pw = pair(owner, "padding", padding, minimum=0)
+    return (ph, ph), (pw, pw)
+
+
+def _output_shape(owner: str, height: int, width: int, kernel: tuple[int, int],
+                  stride: tuple[int, int], pads: tuple[tuple[int, int], tuple[int, int]]
+                  ) -> tuple[int, int]:
+    sizes = []
+    for axis, n, f, s, (before, after) in (("height", height, kernel[0], stride[0], pads[0]),
+                                           ("width", width, kernel[1], stride[1], pads[1])):
+        padded = n + before + after
+        if f > padded:
+            raise ShapeError(
+                f"{owner}: the kernel {axis} {f} is larger than the padded input {axis} "
+                f"{padded} (= {n} + {before} + {after}); floor((n + 2p - f) / s) + 1 = "
+                f"floor(({n} + {before + after} - {f}) / {s}) + 1 = "
+                f"{(padded - f) // s + 1} is not a positive size"
+            )
+        sizes.append((padded - f) // s + 1)
+    return sizes[0], sizes[1]
+
+
+def _padded_channels_first(x: Any, pads: tuple[tuple[int, int], tuple[int, int]]) -> Any:
+    """x (N, C, H, W) -> a workspace array (C, N, H + pads, W + pads), zero borders."""
+    n, c, h, w = x.shape
+    (top, bottom), (left, right) = pads
+    out = take_buffer(x, (c, n, h + top + bottom, w + left + right), x.dtype)
+    if top or bottom or left or right:
+        out[:, :, :top] = 0
+        out[:, :, h + top:] = 0
+        out[:, :, top:h + top, :left] = 0
+        out[:, :, top:h + top, w + left:] = 0
+    out[:, :, top:h + top, left:w + left] = x.transpose(1, 0, 2, 3)
+    return out
+
+
+def _window(offset: int, size: int, stride: int) -> slice:
+    """The strided slice of a padded axis that filter offset ``offset`` reads."""
+    return slice(offset, offset + stride * (size - 1) + 1, stride)
+
+
+# ------------------------------------------------------------------ conv2d
+class Conv2d(Function):
+    def __init__(self, stride: tuple[int, int], padding: Any) -> None:
+        self.stride, self.padding = stride, padding
+
+    def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
+        if x.ndim != 4:
+            raise ShapeError(f"conv2d: input must be 4-D (N, C, H, W); got shape "
+                             f"{fmt_shape(x.shape)}")
+        if weight.ndim != 4:
+            raise ShapeError(f"conv2d: `weight` must be 4-D (out_channels, in_channels, kh, kw); "
+                             f"got shape {fmt_shape(weight.shape)}")
+        n, c, h, w = x.shape
+        f, c_w, kh, kw = weight.shape
+        if c != c_w:
+            raise ShapeError(f"conv2d: input has {c} channels (shape {fmt_shape(x.shape)}) but "
+                             f"`weight` {fmt_shape(weight.shape)} expects {c_w}")
+        if bias is not None and bias.shape != (f,):
+            raise ShapeError(f"conv2d: `bias` must have shape ({f},); got {fmt_shape(bias.shape)}")
+        sh, sw = self.stride
+        pads = resolve_padding("conv2d", self.padding, (kh, kw), self.stride)
+        oh, ow = _output_shape("conv2d", h, w, (kh, kw), self.stride, pads)
+        xp = array_module(x)
+        padded = _padded_channels_first(x, pads)  # (C, N, Hp, Wp)
+        columns = take_buffer(x, (c, kh, kw, n, oh, ow), x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                columns[:, i, j] = padded[:, :, _window(i, oh, sh), _window(j, ow, sw)]
+        give_buffer(padded)
+        columns_2d = columns.reshape(c * kh * kw, n * oh * ow)
+        out = take_buffer(x, (f, n * oh * ow), x.dtype)
+        xp.matmul(weight.reshape(f, -1), columns_2d, out=out)  # (F, N*OH*OW)
+        result = out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3)  # (N, F, OH, OW)
+        result = result + bias.reshape(1, f, 1, 1) if bias is not None else result.copy()
+        give_buffer(out)
+        self.shape, self.pads, self.weight = x.shape, pads, weight
+        self.has_bias = bias is not None
+        self.columns = columns
+        return result
+
+    def discard(self) -> None:
+        give_buffer(self.columns)  # not recorded: backward will never need the columns
+        self.columns = None
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        need_x, need_w = self.needs_input_grad[:2]
+        n, c = self.shape[:2]
+        f, _, kh, kw = self.weight.shape
+        _, _, oh, ow = grad.shape
+        grad_t = take_buffer(grad, (f, n, oh, ow), grad.dtype)
+        grad_t[...] = grad.transpose(1, 0, 2, 3)
+        grad_2d = grad_t.reshape(f, n * oh * ow)  # (F, N*OH*OW)
+        grad_w = None
+        if need_w:
+            columns_2d = self.columns.reshape(c * kh * kw, n * oh * ow)
+            grad_w = matmul_nt(grad_2d, columns_2d).reshape(self.weight.shape)  # (F, C, KH, KW)
+        if not self.retain_graph:
+            give_buffer(self.columns)
+            self.columns = None
+        grad_x = None
+        if need_x:
+            if self._transposed_is_cheaper(grad_t.shape):
+                grad_x = self._grad_input_by_convolution(grad)
+            else:
+                grad_x = self._grad_input_by_col2im(grad_2d, grad_t.shape)
+        grad_b = grad_2d.sum(axis=1) if self.has_bias else None
+        give_buffer(grad_t)
+        if self.has_bias:
+            return grad_x, grad_w, grad_b
+        return grad_x, grad_w
+
+
+    def _transposed_is_cheaper(self, grad_shape: tuple[int, ...]) -> bool:
+        """Pick the cheaper way to dL/dx (they compute the same numbers).
+
+        col2im adds K*K shifted column blocks into dx (about 3 K^2 C N OH OW memory
+        accesses); at stride 1, dx is also the convolution of the padded output
+        gradient with the flipped filters, whose im2col costs about 2 K^2 F N H W
+        plain copies. The matrix products cost the same either way.
+        """
+        f, _, oh, ow = grad_shape
+        _, c, h, w = self.shape
+        kh, kw = self.weight.shape[2:]
+        (top, bottom), (left, right) = self.pads
+        if self.stride != (1, 1) or max(top, bottom) > kh - 1 or max(left, right) > kw - 1:
+            return False
+        return 2 * f * h * w < 3 * c * oh * ow
+
+    def _grad_input_by_convolution(self, grad: Any) -> Any:
+        """dL/dx at stride 1 as a full convolution with the flipped filters."""
+        xp = array_module(grad)
+        n, f = grad.shape[:2]
+        _, c, h, w = self.shape
+        kh, kw = self.weight.shape[2:]
+        (top, bottom), (left, right) = self.pads
+        pads = ((kh - 1 - top, kh - 1 - bottom), (kw - 1 - left, kw - 1 - right))
+        padded = _padded_channels_first(grad, pads)  # (F, N, H + K - 1, W + K - 1)
+        columns = take_buffer(grad, (f, kh, kw, n, h, w), grad.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                columns[:, i, j] = padded[:, :, i:i + h, j:j + w]
+        give_buffer(padded)
+        flipped = self.weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(c, f * kh * kw)
+        out = take_buffer(grad, (c, n * h * w), grad.dtype)
+        xp.matmul(flipped, columns.reshape(f * kh * kw, n * h * w), out=out)  # (C, N*H*W)
+        give_buffer(columns)
+        grad_x = out.reshape(c, n, h, w).transpose(1, 0, 2, 3).copy()
+        give_buffer(out)
+        return grad_x
+
+    def _grad_input_by_col2im(self, grad_2d: Any, grad_shape: tuple[int, ...]) -> Any:
+        """dL/dx by scattering the column gradients back (any stride)."""
+        xp = array_module(grad_2d)
+        f, n, oh, ow = grad_shape
+        _, c, h, w = self.shape
+        kh, kw = self.weight.shape[2:]
+        sh, sw = self.stride
+        grad_columns = take_buffer(grad_2d, (c, kh, kw, n, oh, ow), grad_2d.dtype)
+        xp.matmul(self.weight.reshape(f, -1).T, grad_2d,
+                  out=grad_columns.reshape(c * kh * kw, n * oh * ow))
+        (top, bottom), (left, right) = self.pads
+        padded = take_buffer(grad_2d, (c, n, h + top + bottom, w + left + right), grad_2d.dtype)
+        padded[...] = 0
+        for i in range(kh):  # col2im: scatter each offset's columns back, adding
+            for j in range(kw):
+                padded[:, :, _window(i, oh, sh), _window(j, ow, sw)] += grad_columns[:, i, j]
+        grad_x = padded[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3).copy()
+        give_buffer(grad_columns)
+        give_buffer(padded)
+        return grad_x
+
+
+def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] = 1,
+           padding: Padding = 0) -> Tensor:
+    """2-D convolution (cross-correlation) of an NCHW batch with a bank of filters.
+
+    Args:
+        x: input of shape (N, C, H, W).
+        weight: filters of shape (F, C, KH, KW) (F = out_channels).
+        bias: one bias per filter, shape (F,), or None.
+        stride: s, an int or (sh, sw).
+        padding: p, an int or (ph, pw) of zeros on each side, or "valid" (none) or
+            "same" (output size = input size; stride 1 only; see
+            :func:`resolve_padding` for even filter sizes).
+
+    Returns:
+        Output of shape (N, F, OH, OW) with OH = floor((H + 2 ph - KH) / sh) + 1.
+
+    Raises:
+        ShapeError: wrong dimensions, a channel mismatch, or a kernel larger than the
+            padded input (the message shows the formula's numbers).
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.zeros((1, 1, 6, 6), dtype=np.float32)
+        >>> image[..., :3] = 10.0                        # bright left half, dark right half
+        >>> vertical = np.array([[1, 0, -1]] * 3, dtype=np.float32).reshape(1, 1, 3, 3)
+        >>> conv2d(image, vertical).data[0, 0]           # the seed's edge detection (C1)
+        array([[ 0., 30., 30.,  0.],
+               [ 0., 30., 30.,  0.],
+               [ 0., 30., 30.,  0.],
+               [ 0., 30., 30.,  0.]], dtype=float32)
+    """
+    fn = Conv2d(pair("conv2d", "stride", stride), padding)
+    if bias is None:
+        return fn(x, weight)
+    return fn(x, weight, bias)
+
+
+# ------------------------------------------------------------------ pooling (C7)
+def _pool_geometry(owner: str, x: Any, kernel: tuple[int, int], stride: tuple[int, int],
+                   padding: tuple[int, int]) -> tuple[int, int]:
+    if x.ndim != 4:
+        raise ShapeError(f"{owner}: input must be 4-D (N, C, H, W); got shape "
+                         f"{fmt_shape(x.shape)}")
+    for p, f in zip(padding, kernel):
+        if 2 * p > f:
+            raise ValueError(f"{owner}: padding {p} is more than half the window {f}; a window "
+                             "could then see only padding")
+    pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+    return _output_shape(owner, x.shape[2], x.shape[3], kernel, stride, pads)
+
+
+def _padded(x: Any, padding: tuple[int, int], value: float) -> Any:
+    ph, pw = padding
+    if not ph and not pw:
+        return x
+    xp = array_module(x)
+    return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+class MaxPool2d(Function):
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int],
+                 padding: tuple[int, int]) -> None:
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+
+    def forward(self, x: Any) -> Any:
+        oh, ow = _pool_geometry("max_pool2d", x, self.kernel, self.stride, self.padding)
+        xp = array_module(x)
+        padded = _padded(x, self.padding, -math.inf)
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        out = padded[:, :, _window(0, oh, sh), _window(0, ow, sw)].copy()
+        for i in range(kh):
+            for j in range(kw):
+                if i or j:
+                    xp.maximum(out, padded[:, :, _window(i, oh, sh), _window(j, ow, sw)], out=out)
+        self.padded, self.out, self.shape = padded, out, x.shape
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        xp = array_module(grad)
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        oh, ow = grad.shape[2:]
+        # When the windows tile the input exactly (stride = size, no remainder), every
+        # input position belongs to one window: assign instead of zero-fill and add.
+        tiles = (sh, sw) == (kh, kw) and self.padded.shape[2:] == (oh * kh, ow * kw)
+        grad_padded = (xp.empty if tiles else xp.zeros)(self.padded.shape, dtype=grad.dtype)
+        # One winner per window: the first maximum in row-major order, as PyTorch
+        # picks. (Routing to every tied maximum would multiply the gradient of
+        # MNIST's blank windows, where all four values tie.)
+        unclaimed = xp.ones(grad.shape, dtype=bool)
+        for i in range(kh):
+            for j in range(kw):
+                hit = self.padded[:, :, _window(i, oh, sh), _window(j, ow, sw)] == self.out
+                hit &= unclaimed
+                unclaimed &= ~hit
+                target = grad_padded[:, :, _window(i, oh, sh), _window(j, ow, sw)]
+                if tiles:
+                    xp.multiply(grad, hit, out=target)
+                else:
+                    target += grad * hit
+        ph, pw = self.padding
+        h, w = self.shape[2:]
+        return grad_padded[:, :, ph:ph + h, pw:pw + w]
+
+
+def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
+               stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] = 0) -> Tensor:
+    """The largest value of each window, per channel (C7); no learnable parameters.
+
+    Args:
+        x: input (N, C, H, W).
+        kernel_size: f, the window size.
+        stride: s (default: the window size, so windows do not overlap).
+        padding: rows/columns of -inf added on each side (usually 0).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+        >>> max_pool2d(x, 2).data[0, 0]                  # f = 2, s = 2 halves H and W
+        array([[ 5.,  7.],
+               [13., 15.]], dtype=float32)
+    """
+    kernel = pair("max_pool2d", "kernel_size", kernel_size)
+    strides = kernel if stride is None else pair("max_pool2d", "stride", stride)
+    pads = pair("max_pool2d", "padding", padding, minimum=0)
+    return apply_unary(MaxPool2d(kernel, strides, pads), _as_tensor(x))
+
+
+class AvgPool2d(Function):
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int],
+                 padding: tuple[int, int]) -> None:
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+
+    def forward(self, x: Any) -> Any:
+        oh, ow = _pool_geometry("avg_pool2d", x, self.kernel, self.stride, self.padding)
+        padded = _padded(x, self.padding, 0.0)
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        out = padded[:, :, _window(0, oh, sh), _window(0, ow, sw)].copy()
+        for i in range(kh):
+            for j in range(kw):
+                if i or j:
+                    out += padded[:, :, _window(i, oh, sh), _window(j, ow, sw)]
+        out *= 1.0 / (kh * kw)  # padding counts in the average, as in PyTorch's default
+        self.padded_shape, self.shape = padded.shape, x.shape
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        xp = array_module(grad)
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        oh, ow = grad.shape[2:]
+        share = grad * (1.0 / (kh * kw))
+        grad_padded = xp.zeros(self.padded_shape, dtype=grad.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                grad_padded[:, :, _window(i, oh, sh), _window(j, ow, sw)] += share
+        ph, pw = self.padding
+        h, w = self.shape[2:]
+        return grad_padded[:, :, ph:ph + h, pw:pw + w]
+
+
+def avg_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
+               stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] = 0) -> Tensor:
+    """The mean of each window, per channel (C7); zero padding counts in the mean.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+        >>> avg_pool2d(x, 2).data[0, 0]
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]], dtype=float32)
+    """
+    kernel = pair("avg_pool2d", "kernel_size", kernel_size)
+    strides = kernel if stride is None else pair("avg_pool2d", "stride", stride)
+    pads = pair("avg_pool2d", "padding", padding, minimum=0)
+    return apply_unary(AvgPool2d(kernel, strides, pads), _as_tensor(x))
+
+
+class GlobalAvgPool2d(Function):
+    def forward(self, x: Any) -> Any:
+        if x.ndim != 4:
+            raise ShapeError(f"global_avg_pool2d: input must be 4-D (N, C, H, W); got shape "
+                             f"{fmt_shape(x.shape)}")
+        self.shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, grad: Any) -> Any:
+        xp = array_module(grad)
+        h, w = self.shape[2:]
+        return xp.broadcast_to((grad * (1.0 / (h * w)))[:, :, None, None], self.shape)
+
+
+def global_avg_pool2d(x: Tensor) -> Tensor:
+    """The mean of each channel over all positions: (N, C, H, W) -> (N, C).
+
+    Example:
+        >>> import numpy as np
+        >>> global_avg_pool2d(np.ones((2, 3, 4, 4), dtype=np.float32)).shape
+        (2, 3)
+    """
+    return apply_unary(GlobalAvgPool2d(), _as_tensor(x))
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)

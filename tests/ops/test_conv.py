@@ -1,0 +1,244 @@
+"""conv2d, pooling and batch norm against PyTorch over a grid of configurations (C1-C7, H5)."""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import steepest as st
+import steepest.functional as F
+from steepest import ShapeError
+from steepest.gradcheck import gradcheck
+
+torch.set_num_threads(2)
+
+# (kernel, stride, padding, channels in, channels out, batch, height, width)
+GRID = [
+    (k, s, p, c_in, c_out, n, h, w)
+    for (k, s, p), (c_in, c_out), (n, h, w) in itertools.product(
+        [(1, 1, 0), (1, 2, 0), (2, 1, 0), (3, 1, 1), (3, 2, 1), (3, 3, 2), (4, 2, 1), (5, 1, 2),
+         (5, 2, 0), (3, 1, "valid"), (3, 1, "same"), (5, 1, "same"), (2, 1, "same"),
+         (4, 1, "same"), ((3, 5), (2, 1), (1, 2))],
+        [(1, 1), (3, 8), (8, 3)],
+        [(1, 9, 9), (2, 11, 8)],
+    )
+]
+
+
+def _ids(config):
+    return "k{}-s{}-p{}-c{}-{}-n{}-{}x{}".format(*config)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # PyTorch's note
+@pytest.mark.parametrize("config", GRID, ids=[_ids(c) for c in GRID])
+def test_conv2d_matches_torch(config) -> None:
+    k, s, p, c_in, c_out, n, h, w = config
+    kh, kw = (k, k) if isinstance(k, int) else k
+    rng = np.random.default_rng(zlib.crc32(str(config).encode()))
+    x = rng.standard_normal((n, c_in, h, w)).astype(np.float32)
+    weight = rng.standard_normal((c_out, c_in, kh, kw)).astype(np.float32)
+    bias = rng.standard_normal(c_out).astype(np.float32)
+    ours = [st.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    out = F.conv2d(*ours, stride=s, padding=p)
+    expected = TF.conv2d(*theirs, stride=s, padding=p)
+    assert out.shape == tuple(expected.shape)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
+    upstream = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(upstream)
+    expected.backward(torch.from_numpy(upstream))
+    for mine, reference, name in zip(ours, theirs, ("input", "weight", "bias")):
+        np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-4, atol=1e-3,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("config", [(3, 1, 1), (3, 2, 1), (2, 2, 0), (1, 1, 0), (4, 1, "same")])
+def test_conv2d_gradcheck(config) -> None:
+    k, s, p = config
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, k, k)),
+              rng.standard_normal(4)]
+    report = gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=s, padding=p), inputs,
+                       names=["x", "weight", "bias"])
+    assert report.passed, str(report)
+
+
+def test_conv_output_size_formula() -> None:
+    # C3: floor((n + 2p - f) / s) + 1, including the seed's 7x7 / 3x3 / stride 2 example.
+    for n, f, p, s in itertools.product(range(3, 12), (1, 2, 3, 5), (0, 1, 2), (1, 2, 3)):
+        if n + 2 * p < f:
+            continue
+        x = np.zeros((1, 1, n, n), dtype=np.float32)
+        out = F.conv2d(x, np.zeros((1, 1, f, f), dtype=np.float32), stride=s, padding=p)
+        assert out.shape[2] == F.conv_output_size(n, f, p, s) == (n + 2 * p - f) // s + 1
+    assert F.conv_output_size(7, 3, 0, 2) == 3
+
+
+def test_same_padding_keeps_the_size_for_odd_and_even_kernels() -> None:
+    x = np.ones((1, 1, 7, 6), dtype=np.float32)
+    for f in (1, 2, 3, 4, 5):
+        assert F.conv2d(x, np.ones((1, 1, f, f), dtype=np.float32), padding="same").shape == \
+            (1, 1, 7, 6)
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        F.conv2d(x, np.ones((1, 1, 3, 3), dtype=np.float32), stride=2, padding="same")
+
+
+def test_edge_filters_find_the_edge() -> None:
+    # C1: a bright left half next to a dark right half.
+    image = np.zeros((1, 1, 6, 6), dtype=np.float32)
+    image[..., :3] = 10
+    vertical = st.nn.init.edge_filter("basic", "vertical")[None, None]
+    horizontal = st.nn.init.edge_filter("basic", "horizontal")[None, None]
+    v = F.conv2d(image, vertical).data[0, 0]
+    np.testing.assert_array_equal(v, [[0, 30, 30, 0]] * 4)
+    assert (F.conv2d(image, horizontal).data == 0).all()
+    sobel = st.nn.init.edge_filter("sobel")
+    scharr = st.nn.init.edge_filter("scharr", "horizontal")
+    np.testing.assert_array_equal(sobel, [[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    np.testing.assert_array_equal(scharr, [[3, 10, 3], [0, 0, 0], [-3, -10, -3]])
+    with pytest.raises(ValueError, match="`kind` must be one of 'basic', 'sobel', 'scharr'"):
+        st.nn.init.edge_filter("prewitt")
+
+
+POOLS = [(2, None, 0), (2, 1, 0), (3, 2, 1), (3, 3, 0), ((2, 3), (2, 1), (1, 1)), (1, 1, 0)]
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("config", POOLS, ids=str)
+def test_pooling_matches_torch(kind, config) -> None:
+    k, s, p = config
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 7, 8)).astype(np.float32)
+    ours, theirs = st.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+    reference = TF.max_pool2d if kind == "max" else TF.avg_pool2d
+    out = pool(ours, k, s, p)
+    expected = reference(theirs, k, s, p)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-6, atol=1e-6)
+    upstream = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(upstream)
+    expected.backward(torch.from_numpy(upstream))
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("config", [(2, 2, 0), (3, 1, 1), (2, 1, 0)])
+def test_max_pool_ties_route_to_the_first_maximum_like_torch(config) -> None:
+    # On MNIST's blank background whole windows tie; PyTorch sends the gradient to
+    # the first maximum of each window, and so do we.
+    k, s, p = config
+    x = np.random.default_rng(1).integers(0, 2, (2, 2, 6, 6)).astype(np.float32)
+    x[0, 0] = 0  # a blank channel: every window ties
+    ours, theirs = st.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.max_pool2d(ours, k, s, p).sum().backward()
+    TF.max_pool2d(theirs, k, s, p).sum().backward()
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+
+
+def test_pooling_gradcheck() -> None:
+    x = np.random.default_rng(0).permutation(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) / 200.0
+    assert gradcheck(lambda t: F.max_pool2d(t, 2), [x]).passed
+    assert gradcheck(lambda t: F.avg_pool2d(t, 3, 2, 1), [x]).passed
+    assert gradcheck(F.global_avg_pool2d, [x]).passed
+
+
+def test_global_avg_pool_matches_torch() -> None:
+    x = np.random.default_rng(0).standard_normal((2, 4, 5, 3)).astype(np.float32)
+    expected = TF.adaptive_avg_pool2d(torch.tensor(x), 1).flatten(1).numpy()
+    np.testing.assert_allclose(F.global_avg_pool2d(x).data, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5, 2), (1, 2, 3, 3)])
+def test_batch_norm_training_and_running_statistics_match_torch(shape) -> None:
+    rng = np.random.default_rng(0)
+    channels = shape[1]
+    gamma, beta = rng.standard_normal(channels), rng.standard_normal(channels)
+    ours_mean, ours_var = np.zeros(channels), np.ones(channels)
+    theirs_mean = torch.zeros(channels, dtype=torch.float64)
+    theirs_var = torch.ones(channels, dtype=torch.float64)
+    for step in range(4):  # running statistics after several steps
+        x = rng.standard_normal(shape) * (step + 1) + step
+        ours = [st.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
+        theirs = [torch.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
+        out = F.batch_norm(*ours, ours_mean, ours_var, training=True, momentum=0.9)
+        # PyTorch's momentum is 1 - ours.
+        expected = TF.batch_norm(theirs[0], theirs_mean, theirs_var, theirs[1], theirs[2],
+                                 training=True, momentum=0.1)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-10)
+        upstream = rng.standard_normal(shape)
+        out.backward(upstream)
+        expected.backward(torch.tensor(upstream))
+        for mine, reference in zip(ours, theirs):
+            np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours_mean, theirs_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_var, theirs_var.numpy(), rtol=1e-12)  # unbiased, as torch
+
+
+def test_batch_norm_eval_mode_matches_torch() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 3, 4, 4))
+    mean, var = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    ours = [st.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
+    out = F.batch_norm(*ours, mean.copy(), var.copy(), training=False)
+    expected = TF.batch_norm(theirs[0], torch.tensor(mean), torch.tensor(var), theirs[1],
+                             theirs[2], training=False)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+    out.sum().backward()
+    expected.sum().backward()
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-10)
+
+
+def test_batch_norm_gradcheck() -> None:
+    rng = np.random.default_rng(0)
+    for shape in [(5, 3), (3, 2, 3, 3)]:
+        inputs = [rng.standard_normal(shape) * 2 + 1, rng.standard_normal(shape[1]),
+                  rng.standard_normal(shape[1])]
+        assert gradcheck(lambda x, g, b: F.batch_norm(x, g, b), inputs).passed
+        mean, var = np.zeros(shape[1]), np.ones(shape[1])
+        assert gradcheck(lambda x, g, b, m=mean, v=var: F.batch_norm(x, g, b, m, v,
+                                                                     training=False),
+                         inputs).passed
+
+
+# ------------------------------------------------------------------ bad input
+def test_conv_errors_name_the_numbers() -> None:
+    x = np.zeros((1, 1, 3, 3), dtype=np.float32)
+    with pytest.raises(ShapeError, match=r"kernel height 5 is larger than the padded input "
+                                         r"height 3 \(= 3 \+ 0 \+ 0\); floor\(\(n \+ 2p - f\) / s"
+                                         r"\) \+ 1 = floor\(\(3 \+ 0 - 5\) / 1\) \+ 1 = -1"):
+        F.conv2d(x, np.zeros((1, 1, 5, 5), dtype=np.float32))
+    with pytest.raises(ShapeError, match=r"input has 1 channels .* expects 3"):
+        F.conv2d(x, np.zeros((2, 3, 1, 1), dtype=np.float32))
+    with pytest.raises(ShapeError, match="input must be 4-D"):
+        F.conv2d(np.zeros((1, 3, 3), dtype=np.float32), np.zeros((1, 1, 1, 1), np.float32))
+    with pytest.raises(ValueError, match="`stride` must be a positive int or a pair"):
+        F.conv2d(x, np.zeros((1, 1, 1, 1), dtype=np.float32), stride=0)
+    with pytest.raises(ValueError, match="`padding` must be a non-negative int or a pair"):
+        F.conv2d(x, np.zeros((1, 1, 1, 1), dtype=np.float32), padding=-1)
+    with pytest.raises(ValueError, match="`padding` must be an int, a pair, 'valid' or 'same'"):
+        F.conv2d(x, np.zeros((1, 1, 1, 1), dtype=np.float32), padding="full")
+
+
+def test_pool_errors() -> None:
+    x = np.zeros((1, 1, 3, 3), dtype=np.float32)
+    with pytest.raises(ShapeError, match=r"kernel height 4 is larger than the padded input "
+                                         r"height 3"):
+        F.max_pool2d(x, 4)
+    with pytest.raises(ShapeError, match="input must be 4-D"):
+        F.avg_pool2d(np.zeros((3, 3)), 2)
+    with pytest.raises(ValueError, match="more than half the window"):
+        F.max_pool2d(x, 2, padding=2)
+
+
+def test_batch_norm_errors() -> None:
+    with pytest.raises(ValueError, match="more than one value per channel"):
+        F.batch_norm(st.tensor(np.zeros((1, 3))), st.tensor(np.ones(3)), st.tensor(np.zeros(3)))
+    with pytest.raises(ShapeError, match=r"`gamma` must have shape \(3,\)"):
+        F.batch_norm(st.tensor(np.zeros((4, 3))), st.tensor(np.ones(2)), st.tensor(np.zeros(3)))

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from . import backend, data, functional, io, metrics, models, nn, ops, optim, train
+from . import backend, data, functional, io, metrics, models, nn, ops, optim, strategy, train
 from ._validation import NonFiniteError, ShapeError
 from .autograd import Function, Tensor, is_grad_enabled, no_grad, tensor
 from .backend import get_default_dtype, seed, set_default_dtype
@@ -27,5 +27,5 @@ __all__ = [
     "Function", "NonFiniteError", "ShapeError", "Tensor", "backend", "concatenate", "data",
     "functional", "get_default_dtype", "gradcheck", "gradcheck_model", "io", "is_grad_enabled",
     "load", "metrics", "models", "nn", "no_grad", "ops", "optim", "save", "seed",
-    "set_default_dtype", "stack", "tensor", "train", "where",
+    "set_default_dtype", "strategy", "stack", "tensor", "train", "where",
 ]

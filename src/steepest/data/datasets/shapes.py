@@ -1,0 +1,122 @@
+"""Synthetic images of coloured shapes with their classes and bounding boxes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from ..._validation import one_of, positive_int, real
+from ...backend import resolve_rng
+
+SHAPES = ("circle", "square", "triangle")
+BoxFormat = Literal["xyxy", "xywh", "cxcywh"]
+
+
+def _mask(kind: str, size: int, cx: float, cy: float, half: float) -> np.ndarray:
+    ys, xs = np.mgrid[0:size, 0:size] + 0.5
+    if kind == "circle":
+        return (xs - cx) ** 2 + (ys - cy) ** 2 <= half**2
+    if kind == "square":
+        return (np.abs(xs - cx) <= half) & (np.abs(ys - cy) <= half)
+    # An upright isosceles triangle filling the box: apex at the top centre.
+    top, bottom = cy - half, cy + half
+    inside_height = (ys >= top) & (ys <= bottom)
+    width_at_y = (ys - top) / (2 * half) * half
+    return inside_height & (np.abs(xs - cx) <= width_at_y)
+
+
+def convert_boxes(boxes: np.ndarray, source: BoxFormat, target: BoxFormat) -> np.ndarray:
+    """Convert boxes between "xyxy" (corners), "xywh" (corner + size), "cxcywh" (centre + size).
+
+    Example:
+        >>> convert_boxes(np.array([[2.0, 4.0, 6.0, 10.0]]), "xyxy", "cxcywh")
+        array([[4., 7., 4., 6.]])
+    """
+    one_of("convert_boxes", "source", source, ("xyxy", "xywh", "cxcywh"))
+    one_of("convert_boxes", "target", target, ("xyxy", "xywh", "cxcywh"))
+    b = np.asarray(boxes, dtype=np.float64)
+    if source == "xywh":
+        b = np.concatenate([b[..., :2], b[..., :2] + b[..., 2:]], axis=-1)
+    elif source == "cxcywh":
+        b = np.concatenate([b[..., :2] - b[..., 2:] / 2, b[..., :2] + b[..., 2:] / 2], axis=-1)
+    if target == "xywh":
+        return np.concatenate([b[..., :2], b[..., 2:] - b[..., :2]], axis=-1)
+    if target == "cxcywh":
+        return np.concatenate([(b[..., :2] + b[..., 2:]) / 2, b[..., 2:] - b[..., :2]], axis=-1)
+    return b
+
+
+def make_shapes(m: int = 1000, image_size: int = 32, objects: int = 1,
+                shapes: tuple[str, ...] = SHAPES, min_size: float = 0.2,
+                max_size: float = 0.5, noise: float = 0.05, box_format: BoxFormat = "xyxy",
+                rng: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Images of coloured circles, squares and triangles, with classes and boxes (OD1).
+
+    Each image has ``objects`` shapes of random kind, colour, size and position on
+    a dark, noisy background, placed so they do not overlap. For localisation
+    (``objects=1``) the targets are the class and the box (the seed's bx, by, bh, bw
+    with ``box_format="cxcywh"``); for detection, several per image.
+
+    Args:
+        m: number of images.
+        image_size: height and width in pixels.
+        objects: shapes per image.
+        shapes: the kinds to draw; the class of a shape is its index here.
+        min_size: smallest shape side, as a fraction of the image size.
+        max_size: largest shape side, as a fraction of the image size.
+        noise: standard deviation of the background noise.
+        box_format: "xyxy", "xywh" or "cxcywh", in pixels.
+        rng: a Generator or seed.
+
+    Returns:
+        images float32 (m, 3, H, W) in [0, 1]; labels int64 (m, objects); boxes
+        float32 (m, objects, 4) in ``box_format``.
+
+    Example:
+        >>> images, labels, boxes = make_shapes(4, image_size=24, rng=0)
+        >>> images.shape, labels.shape, boxes.shape
+        ((4, 3, 24, 24), (4, 1), (4, 1, 4))
+    """
+    owner = "make_shapes"
+    m = positive_int(owner, "m", m)
+    size = positive_int(owner, "image_size", image_size)
+    objects = positive_int(owner, "objects", objects)
+    for kind in shapes:
+        one_of(owner, "shapes", kind, SHAPES)
+    if not shapes:
+        raise ValueError(f"{owner}: `shapes` is empty")
+    low = real(owner, "min_size", min_size, low=0.0, low_inclusive=False, high=1.0)
+    high = real(owner, "max_size", max_size, low=low, high=1.0)
+    noise = real(owner, "noise", noise, low=0.0)
+    one_of(owner, "box_format", box_format, ("xyxy", "xywh", "cxcywh"))
+    if size * low < 3:
+        raise ValueError(f"{owner}: shapes of {size * low:.1f} pixels are too small to draw; "
+                         "raise `min_size` or `image_size`")
+    generator = resolve_rng(rng)
+    images = np.clip(generator.normal(0.1, noise, (m, 3, size, size)), 0, 1)
+    labels = np.zeros((m, objects), dtype=np.int64)
+    boxes = np.zeros((m, objects, 4))
+    for i in range(m):
+        placed: list[np.ndarray] = []
+        for k in range(objects):
+            for _ in range(100):
+                side = generator.uniform(low, high) * size
+                half = side / 2
+                cx, cy = generator.uniform(half, size - half, 2)
+                box = np.array([cx - half, cy - half, cx + half, cy + half])
+                if all(box[0] >= b[2] or box[2] <= b[0] or box[1] >= b[3] or box[3] <= b[1]
+                       for b in placed):
+                    break
+            else:
+                raise ValueError(f"{owner}: could not place {objects} shapes without overlap "
+                                 f"in {size}x{size} images; use fewer or smaller shapes")
+            placed.append(box)
+            label = int(generator.integers(len(shapes)))
+            colour = generator.uniform(0.4, 1.0, 3)
+            mask = _mask(shapes[label], size, cx, cy, half)
+            images[i][:, mask] = colour[:, None]
+            labels[i, k] = label
+            boxes[i, k] = box
+    return (images.astype(np.float32), labels,
+            convert_boxes(boxes, "xyxy", box_format).astype(np.float32))

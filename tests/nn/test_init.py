@@ -65,3 +65,31 @@ def test_zero_weights_keep_hidden_units_identical_random_ones_do_not() -> None:
     assert np.allclose(zero, zero[0])
     small = _train_hidden_units("small_random")
     assert not np.allclose(small, small[0])
+
+
+@pytest.mark.parametrize("init,expected", [("he", "stable"), ("small_random", "vanish")])
+def test_activations_through_a_deep_relu_network(init: str, expected: str) -> None:
+    # I10/I11: with variance 2/n the activations keep their scale through 30 ReLU
+    # layers; with randn * 0.01 they vanish (and with randn * 1 they would explode).
+    x = np.random.default_rng(0).standard_normal((256, 200)).astype(np.float32)
+    layers = [nn.Linear(200, 200, init=init, rng=i) for i in range(30)]
+    a = st.tensor(x)
+    with st.no_grad():
+        for layer in layers:
+            a = st.functional.relu(layer(a))
+    scale = float(np.sqrt((a.data**2).mean()))
+    if expected == "stable":
+        assert 0.3 < scale < 3.0
+    else:
+        assert scale < 1e-20
+
+
+def test_without_nonlinearity_depth_collapses_to_one_linear_map() -> None:
+    # S4: Linear(Linear(x)) is W2 W1 x + (W2 b1 + b2): one linear layer.
+    deep = nn.Sequential(nn.Linear(3, 5, rng=0), nn.Identity(), nn.Linear(5, 2, rng=1))
+    w1, b1 = deep[0].weight.data, deep[0].bias.data + 0.3
+    deep[0].bias.data[...] = b1
+    w2, b2 = deep[2].weight.data, deep[2].bias.data
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_allclose(deep(x).data, x @ (w2 @ w1).T + (w2 @ b1 + b2), rtol=1e-5,
+                               atol=1e-6)

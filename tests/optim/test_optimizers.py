@@ -208,3 +208,25 @@ def test_ewma_and_bias_correction() -> None:
     assert optim.EWMA(0.98).window == pytest.approx(50.0)
     with pytest.raises(ValueError, match=r"`beta` must be in \[0, 1\)"):
         optim.EWMA(1.0)
+
+
+def test_adam_leaves_a_plateau_faster_than_gradient_descent() -> None:
+    # O9: on a plateau the gradient is tiny; gradient descent crawls, Adam's step is
+    # normalised by the gradient's running RMS and keeps a useful size.
+    def cost(w):
+        return 1 - st.functional.sigmoid((w - 2.0) * 3.0).sum()  # flat for w << 2
+
+    steps = {}
+    for name, make in [("gd", lambda p: optim.GradientDescent(p, lr=0.1)),
+                       ("adam", lambda p: optim.Adam(p, lr=0.1))]:
+        w = st.tensor(np.array([-3.0]), requires_grad=True)
+        optimizer = make([w])
+        steps[name] = 300
+        for step in range(1, 301):
+            optimizer.zero_grad()
+            cost(w).backward()
+            optimizer.step()
+            if w.data[0] > 2.0:
+                steps[name] = step
+                break
+    assert steps["adam"] < 100 <= steps["gd"]

@@ -108,8 +108,8 @@ class Diagnosis:
             lines.append(f"  {name.replace('_', ' '):34s} {pct(value)}{mark}")
         if self.dominant is None:
             lines.append(f"No gap reaches {100 * self.min_gap:.1f}%: neither bias nor variance "
-                         "stands out. To go further, compare with human-level error "
-                         "(human_error=...) or lower min_gap.")
+                         "stands out. To look further, give a human-level error (the Bayes-"
+                         "error proxy) or a smaller min_gap.")
         else:
             lines.append("What to do")
             lines.extend(f"  - {text}" for text in self.recommendations)

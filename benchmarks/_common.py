@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 THREADS = int(os.environ.get("STEEPEST_BENCH_THREADS", "2"))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, str(THREADS))
+
+
+# The PyTorch versions of steepest's models live with the tests, which use them as oracles.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import torch_models  # noqa: E402, F401  (re-exported for the benchmarks)
 
 
 def torch_threads():

@@ -18,7 +18,7 @@ import sys
 import time
 
 import numpy as np
-from _common import THREADS, median_time, print_table, torch_threads
+from _common import THREADS, median_time, print_table, torch_models, torch_threads
 
 import steepest as st
 import steepest.functional as F
@@ -54,14 +54,6 @@ def conv_layers(torch) -> list[tuple[str, float, float]]:
     return rows
 
 
-def torch_lenet(torch):
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
-        torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
-        torch.nn.Linear(84, 10))
-
-
 def lenet_epoch(torch) -> tuple[float, float]:
     images, labels = st.data.datasets.load_mnist_sample()
     X = images[:, None].astype(np.float32) / 255
@@ -76,7 +68,7 @@ def lenet_epoch(torch) -> tuple[float, float]:
 
     def theirs():
         torch.manual_seed(0)
-        model = torch_lenet(torch)
+        model = torch_models.lenet5()
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         start = time.perf_counter()
         order = torch.randperm(len(X))
@@ -94,36 +86,6 @@ def lenet_epoch(torch) -> tuple[float, float]:
     return float(np.median(ours_times)), float(np.median(theirs_times))
 
 
-def torch_resnet18(torch):
-    nn = torch.nn
-
-    class Block(nn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout)
-            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout)
-            self.shortcut = None
-            if stride != 1 or cin != cout:
-                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                              nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            out = torch.relu(self.bn1(self.conv1(x)))
-            out = self.bn2(self.conv2(out))
-            return torch.relu(out + (x if self.shortcut is None else self.shortcut(x)))
-
-    blocks, cin = [], 64
-    for index in range(4):
-        cout = 64 * 2**index
-        for b in range(2):
-            blocks.append(Block(cin, cout, 2 if index and not b else 1))
-            cin = cout
-    return nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-                         *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10))
-
-
 def resnet_step(torch, profile: bool) -> tuple[float, float, int, int]:
     rng = np.random.default_rng(0)
     X = rng.standard_normal((32, 3, 32, 32)).astype(np.float32)
@@ -138,7 +100,7 @@ def resnet_step(torch, profile: bool) -> tuple[float, float, int, int]:
         loss.backward()
         optimizer.step()
 
-    reference = torch_resnet18(torch)
+    reference = torch_models.resnet18_cifar()
     t_optimizer = torch.optim.Adam(reference.parameters())
     tX, ty = torch.from_numpy(X), torch.from_numpy(y)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from _common import torch_models
 
 import steepest as st
 import steepest.functional as F
@@ -41,6 +42,9 @@ def lenet(torch) -> None:
     train, dev = order[:4000], order[4000:]
     st.seed(0)
     model = st.models.LeNet5(rng=0).to("gpu")
+    # One short run first: CuPy compiles each elementwise kernel on first use.
+    st.train.fit(model, X[:640], labels[:640], epochs=1, batch_size=64, verbose=0)
+    model = st.models.LeNet5(rng=0).to("gpu")
     start = time.perf_counter()
     history = st.train.fit(model, X[train], labels[train], dev=(X[dev], labels[dev]), epochs=5,
                            batch_size=64, verbose=0, seed=0)
@@ -65,16 +69,7 @@ def resnet(torch, batch: int) -> None:
         loss.backward()
         optimizer.step()
 
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location(
-        "bench_cnn", Path(__file__).with_name("bench_cnn.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(Path(__file__).parent))
-    spec.loader.exec_module(module)
-    reference = module.torch_resnet18(torch).cuda()
+    reference = torch_models.resnet18_cifar().cuda()
     t_optimizer = torch.optim.Adam(reference.parameters())
     tX, ty = torch.from_numpy(X).cuda(), torch.from_numpy(y).cuda()
 

@@ -23,3 +23,12 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def finish(figure: Any, path: Any = None) -> Any:
+    """Lay the figure out; save it to ``path`` (and close it) when one is given."""
+    figure.tight_layout()
+    if path is not None:
+        figure.savefig(path, dpi=100)
+        pyplot().close(figure)
+    return figure

@@ -8,20 +8,13 @@ import torch
 
 import steepest as st
 import steepest.functional as F
+from helpers import torch_models
 from steepest import gradcheck_model
-
-
-def _torch_lenet():
-    nn = torch.nn
-    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                         nn.Linear(84, 10))
 
 
 def test_lenet5_matches_the_same_network_in_torch() -> None:
     ours = st.models.LeNet5(rng=0)
-    theirs = _torch_lenet()
+    theirs = torch_models.lenet5()
     assert ours.num_parameters() == sum(p.numel() for p in theirs.parameters()) == 61706
     state = list(ours.state_dict().values())
     theirs.load_state_dict({k: torch.from_numpy(v.copy())
@@ -67,24 +60,6 @@ def test_lenet5_learns_real_digits_to_97_percent() -> None:
     assert st.train.evaluate(model, X[dev], labels[dev])["accuracy"] >= 0.97
 
 
-def _torch_resnet18():
-    nn = torch.nn
-
-    class Block(nn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout)
-            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout)
-            self.shortcut = None
-            if stride != 1 or cin != cout:
-                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                              nn.BatchNorm2d(cout))
-
-    return Block
-
-
 @pytest.mark.parametrize("stem,size,classes,expected", [
     ("imagenet", 64, 1000, 11_689_512), ("cifar", 32, 10, 11_173_962)])
 def test_resnet18_parameter_count(stem, size, classes, expected) -> None:
@@ -97,8 +72,7 @@ def test_resnet18_parameter_count(stem, size, classes, expected) -> None:
 
 def test_residual_block_matches_torch() -> None:
     block = st.models.BasicBlock(4, 8, stride=2, rng=0)
-    Block = _torch_resnet18()
-    reference = Block(4, 8, 2)
+    reference = torch_models.BasicBlock(4, 8, 2)
     ours = block.state_dict()
     names = {"shortcut.0.weight": "shortcut.0.weight", "shortcut.1.gamma": "shortcut.1.weight",
              "shortcut.1.beta": "shortcut.1.bias"}
@@ -109,8 +83,7 @@ def test_residual_block_matches_torch() -> None:
     reference.load_state_dict(mapped, strict=False)
     x = np.random.default_rng(0).standard_normal((2, 4, 6, 6)).astype(np.float32)
     tx = torch.from_numpy(x)
-    out_ref = torch.relu(reference.bn2(reference.conv2(torch.relu(reference.bn1(
-        reference.conv1(tx))))) + reference.shortcut(tx))
+    out_ref = reference(tx)
     np.testing.assert_allclose(block(x).data, out_ref.detach().numpy(), rtol=1e-4, atol=1e-4)
 
 

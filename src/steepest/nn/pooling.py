@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import pair
 from ..autograd import Tensor
-from ..ops.conv import avg_pool2d, global_avg_pool2d, max_pool2d
+from ..ops.conv import avg_pool2d, global_avg_pool2d, max_pool2d, pool_arguments
 from .module import Module
 
 
@@ -15,10 +14,8 @@ class _Pool(Module):
                  stride: int | tuple[int, int] | None = None,
                  padding: int | tuple[int, int] = 0) -> None:
         super().__init__()
-        owner = type(self).__name__
-        self.kernel_size = pair(owner, "kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else pair(owner, "stride", stride)
-        self.padding = pair(owner, "padding", padding, minimum=0)
+        self.kernel_size, self.stride, self.padding = pool_arguments(
+            type(self).__name__, kernel_size, stride, padding)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

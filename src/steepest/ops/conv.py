@@ -301,11 +301,31 @@ def _padded(x: Any, padding: tuple[int, int], value: float) -> Any:
     return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-class MaxPool2d(Function):
+class _Pool(Function):
+    """Shared configuration of the pooling functions."""
+
+    shape: tuple[int, ...]
+
     def __init__(self, kernel: tuple[int, int], stride: tuple[int, int],
                  padding: tuple[int, int]) -> None:
         self.kernel, self.stride, self.padding = kernel, stride, padding
 
+    def _unpad(self, grad_padded: Any) -> Any:
+        """The gradient of the unpadded input."""
+        ph, pw = self.padding
+        h, w = self.shape[2:]
+        return grad_padded[:, :, ph:ph + h, pw:pw + w]
+
+
+def pool_arguments(owner: str, kernel_size: Any, stride: Any, padding: Any
+                    ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Validated (kernel, stride, padding); the stride defaults to the window size."""
+    kernel = pair(owner, "kernel_size", kernel_size)
+    strides = kernel if stride is None else pair(owner, "stride", stride)
+    return kernel, strides, pair(owner, "padding", padding, minimum=0)
+
+
+class MaxPool2d(_Pool):
     def forward(self, x: Any) -> Any:
         oh, ow = _pool_geometry("max_pool2d", x, self.kernel, self.stride, self.padding)
         xp = array_module(x)
@@ -341,9 +361,7 @@ class MaxPool2d(Function):
                     xp.multiply(grad, hit, out=target)
                 else:
                     target += grad * hit
-        ph, pw = self.padding
-        h, w = self.shape[2:]
-        return grad_padded[:, :, ph:ph + h, pw:pw + w]
+        return self._unpad(grad_padded)
 
 
 def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
@@ -364,17 +382,11 @@ def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
         array([[ 5.,  7.],
                [13., 15.]], dtype=float32)
     """
-    kernel = pair("max_pool2d", "kernel_size", kernel_size)
-    strides = kernel if stride is None else pair("max_pool2d", "stride", stride)
-    pads = pair("max_pool2d", "padding", padding, minimum=0)
-    return apply_unary(MaxPool2d(kernel, strides, pads), _as_tensor(x))
+    fn = MaxPool2d(*pool_arguments("max_pool2d", kernel_size, stride, padding))
+    return apply_unary(fn, _as_tensor(x))
 
 
-class AvgPool2d(Function):
-    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int],
-                 padding: tuple[int, int]) -> None:
-        self.kernel, self.stride, self.padding = kernel, stride, padding
-
+class AvgPool2d(_Pool):
     def forward(self, x: Any) -> Any:
         oh, ow = _pool_geometry("avg_pool2d", x, self.kernel, self.stride, self.padding)
         padded = _padded(x, self.padding, 0.0)
@@ -397,9 +409,7 @@ class AvgPool2d(Function):
         for i in range(kh):
             for j in range(kw):
                 grad_padded[:, :, _window(i, oh, sh), _window(j, ow, sw)] += share
-        ph, pw = self.padding
-        h, w = self.shape[2:]
-        return grad_padded[:, :, ph:ph + h, pw:pw + w]
+        return self._unpad(grad_padded)
 
 
 def avg_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
@@ -414,10 +424,8 @@ def avg_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
         array([[ 2.5,  4.5],
                [10.5, 12.5]], dtype=float32)
     """
-    kernel = pair("avg_pool2d", "kernel_size", kernel_size)
-    strides = kernel if stride is None else pair("avg_pool2d", "stride", stride)
-    pads = pair("avg_pool2d", "padding", padding, minimum=0)
-    return apply_unary(AvgPool2d(kernel, strides, pads), _as_tensor(x))
+    fn = AvgPool2d(*pool_arguments("avg_pool2d", kernel_size, stride, padding))
+    return apply_unary(fn, _as_tensor(x))
 
 
 class GlobalAvgPool2d(Function):

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..data.loader import check_examples
 from ..nn.module import Module
-from ..plotting import pyplot
+from ..plotting import finish, pyplot
 from ..train.history import History
 from ..train.trainer import fit
 from .model_errors import error_rates
@@ -41,11 +41,7 @@ class LearningCurve:
         axis.set_ylabel("error (%)")
         axis.grid(alpha=0.3)
         axis.legend()
-        figure.tight_layout()
-        if path is not None:
-            figure.savefig(path, dpi=100)
-            plt.close(figure)
-        return figure
+        return finish(figure, path)
 
 
 def curve_from_history(history: History, metric: str = "accuracy") -> LearningCurve:

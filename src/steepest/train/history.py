@@ -95,7 +95,7 @@ class History:
         Raises:
             ImportError: matplotlib is not installed (``pip install steepest[plot]``).
         """
-        from ..plotting import pyplot
+        from ..plotting import finish, pyplot
 
         plt = pyplot()
         names = [k for k in self.history if k != "lr"] if keys is None else list(keys)
@@ -113,11 +113,7 @@ class History:
             axis.set_title(group)
             axis.grid(alpha=0.3)
             axis.legend()
-        figure.tight_layout()
-        if path is not None:
-            figure.savefig(path, dpi=100)
-            plt.close(figure)
-        return figure
+        return finish(figure, path)
 
 
 def _json_float(value: float) -> float | str:

@@ -69,6 +69,19 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 # ------------------------------------------------------------------ batch norm (H5-H7)
+def _per_channel_sum(a: Any, b: Any = None) -> Any:
+    """sum over every axis but the channel axis 1 of ``a`` (or of ``a * b``), as (C,).
+
+    einsum on an (N, C, H*W) view is 2-3 times faster than ``sum(axis=(0, 2, 3))``
+    and, for a product, never materialises ``a * b``.
+    """
+    xp = array_module(a)
+    a3 = a.reshape(a.shape[0], a.shape[1], -1)
+    if b is None:
+        return xp.einsum("nck->c", a3)
+    return xp.einsum("nck,nck->c", a3, b.reshape(a3.shape))
+
+
 class BatchNorm(Function):
     def __init__(self, running_mean: Any, running_var: Any, training: bool, momentum: float,
                  eps: float) -> None:
@@ -85,7 +98,6 @@ class BatchNorm(Function):
             if value.shape != (channels,):
                 raise ShapeError(f"batch_norm: `{name}` must have shape ({channels},) for input "
                                  f"{fmt_shape(x.shape)}; got {fmt_shape(value.shape)}")
-        axes = (0,) if x.ndim == 2 else (0, 2, 3)
         shape = (1, channels) if x.ndim == 2 else (1, channels, 1, 1)
         m = x.size // channels
         use_batch = self.training or self.running_mean is None
@@ -93,9 +105,9 @@ class BatchNorm(Function):
             if m < 2:
                 raise ValueError(f"batch_norm: training needs more than one value per channel "
                                  f"to estimate a variance; got input {fmt_shape(x.shape)}")
-            mean = x.mean(axis=axes)
+            mean = _per_channel_sum(x) / m
             centered = x - mean.reshape(shape)
-            var = (centered * centered).mean(axis=axes)  # biased: 1/m, for normalising
+            var = _per_channel_sum(centered, centered) / m  # biased: 1/m, for normalising
             if self.training and self.running_mean is not None:
                 # The seed's exponentially weighted averages; the running variance uses
                 # the unbiased estimate m/(m-1) var, as PyTorch does.
@@ -107,25 +119,24 @@ class BatchNorm(Function):
             centered = x - self.running_mean.reshape(shape)
             var = self.running_var
         inv_std = 1.0 / xp.sqrt(var + self.eps)  # (C,)
-        x_hat = centered * inv_std.reshape(shape)
-        self.x_hat, self.inv_std, self.gamma = x_hat, inv_std, gamma
-        self.axes, self.shape, self.m, self.use_batch = axes, shape, m, use_batch
-        return x_hat * gamma.reshape(shape) + beta.reshape(shape)
+        out = centered * (gamma * inv_std).reshape(shape)
+        out += beta.reshape(shape)
+        self.centered, self.inv_std, self.gamma = centered, inv_std, gamma
+        self.shape, self.m, self.use_batch = shape, m, use_batch
+        return out
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any]:
-        shape, axes = self.shape, self.axes
-        grad_beta = grad.sum(axis=axes)
-        grad_gamma = (grad * self.x_hat).sum(axis=axes)
-        scale = (self.gamma * self.inv_std).reshape(shape)
+        shape, m, inv_std = self.shape, self.m, self.inv_std
+        grad_beta = _per_channel_sum(grad)
+        grad_gamma = _per_channel_sum(grad, self.centered) * inv_std  # sum(dy x_hat)
+        scale = self.gamma * inv_std  # (C,)
+        grad_x = grad * scale.reshape(shape)
         if not self.use_batch:
-            return grad * scale, grad_gamma, grad_beta
-        # The closed form of d(loss)/dx through the batch mean and variance:
-        # dx = gamma / (m sigma) * (m dy - sum dy - x_hat sum(dy x_hat)).
-        m = self.m
-        grad_x = grad * m
-        grad_x -= grad_beta.reshape(shape)
-        grad_x -= self.x_hat * grad_gamma.reshape(shape)
-        grad_x *= scale * (1.0 / m)
+            return grad_x, grad_gamma, grad_beta
+        # The closed form through the batch mean and variance:
+        # dx = gamma / sigma * (dy - mean(dy) - x_hat mean(dy x_hat)), x_hat = (x - mu) / sigma.
+        grad_x -= self.centered * (scale * inv_std * grad_gamma / m).reshape(shape)
+        grad_x -= (scale * grad_beta / m).reshape(shape)
         return grad_x, grad_gamma, grad_beta
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -122,6 +120,9 @@ def _find(folder: Path, stem: str) -> Path | None:
 
 def _download(folder: Path, mirrors: Sequence[str], checksums: Mapping[str, str],
               timeout: float) -> None:
+    import urllib.error  # here, not at the top: urllib costs import time
+    import urllib.request
+
     folder.mkdir(parents=True, exist_ok=True)
     for stem in FILES.values():
         name = stem + ".gz"

@@ -28,7 +28,7 @@ from .files import (
     swap_in_folder,
     write_json,
 )
-from .serialization import CONFIG, WEIGHTS, read_config, read_weights, save, weights_bytes
+from .serialization import WEIGHTS, read_config, read_weights, save, weights_bytes
 
 FORMAT = "steepest-checkpoint"
 VERSION = 1
@@ -118,4 +118,4 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     return Checkpoint(folder, config["model"], model_state, optimizer_state, trainer_state, arrays)
 
 
-__all__ = ["CONFIG", "Checkpoint", "load_checkpoint", "save_checkpoint"]
+__all__ = ["Checkpoint", "load_checkpoint", "save_checkpoint"]

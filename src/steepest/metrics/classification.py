@@ -100,14 +100,19 @@ def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Any = None,
 
 
 def classification_counts(y_true: Any, y_pred: Any, labels: Any = None
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per class: (labels, true positives, predicted positives, actual positives, support)."""
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per class: (labels, true positives, predicted positives, actual positives = support).
+
+    Example:
+        >>> classification_counts([0, 1, 1], [0, 1, 0])[1:]
+        (array([1., 1.]), array([2., 1.]), array([1., 2.]))
+    """
     t, p = _pair("classification_counts", y_true, y_pred)
     classes = np.unique(np.concatenate([t, p])) if labels is None else np.asarray(labels)
     tp = np.array([np.sum((t == c) & (p == c)) for c in classes], dtype=np.float64)
     predicted = np.array([np.sum(p == c) for c in classes], dtype=np.float64)
     actual = np.array([np.sum(t == c) for c in classes], dtype=np.float64)
-    return classes, tp, predicted, actual, actual.copy()
+    return classes, tp, predicted, actual
 
 
 def _divide(numerator: np.ndarray, denominator: np.ndarray, zero_division: float) -> np.ndarray:
@@ -133,7 +138,8 @@ def _score(owner: str, which: str, y_true: Any, y_pred: Any, average: Average, p
             raise ValueError(f"{owner}: pos_label={pos_label!r} is not a label; labels are "
                              f"{present.tolist()}")
         labels = [pos_label]
-    _, tp, predicted, actual, support = classification_counts(t, p, labels)
+    _, tp, predicted, actual = classification_counts(t, p, labels)
+    support = actual  # per class, kept before micro-averaging pools the counts
     if average == "micro":
         tp, predicted, actual = tp.sum(keepdims=True), predicted.sum(keepdims=True), \
             actual.sum(keepdims=True)

@@ -38,7 +38,7 @@ import numpy as np
 
 from .._validation import fmt_shape
 from ..autograd import Tensor, _check_floating
-from ..backend import array_module, check_device, to_device
+from ..backend import array_module, check_device, get_default_dtype, to_device
 
 _REGISTRY: dict[str, type[Module]] = {}
 
@@ -365,8 +365,6 @@ class Module:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the first parameter (the default dtype if there is none)."""
-        from ..backend import get_default_dtype
-
         for param in self.parameters():
             return param.dtype
         return get_default_dtype()

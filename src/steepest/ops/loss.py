@@ -56,6 +56,16 @@ def _same_shape(owner: str, name_a: str, a: Any, name_b: str, b: Any) -> None:
     )
 
 
+def _elementwise_target(owner: str, name: str, prediction: Any, targets: Any) -> Any:
+    """Targets of the same shape as ``prediction``: a Tensor as given, else an array of
+    its dtype on its device. Refuses mismatched shapes and empty predictions."""
+    y = targets if isinstance(targets, Tensor) else _as_target(targets, prediction)
+    _same_shape(owner, name, prediction, "targets", _data(y))
+    if prediction.size == 0:
+        raise ValueError(f"{owner}: `{name}` is empty")
+    return y if isinstance(y, Tensor) else y.astype(prediction.dtype, copy=False)
+
+
 def _reduce(losses: Any, reduction: str, count: Any) -> Any:
     if reduction == "none":
         return losses
@@ -232,13 +242,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: Any,
     """
     one_of("binary_cross_entropy_with_logits", "reduction", reduction, ("mean", "sum", "none"))
     z = _data(logits)
-    y = targets if isinstance(targets, Tensor) else _as_target(targets, z)
-    y_data = _data(y)
-    _same_shape("binary_cross_entropy_with_logits", "logits", z, "targets", y_data)
-    if z.size == 0:
-        raise ValueError("binary_cross_entropy_with_logits: `logits` is empty")
-    if not isinstance(y, Tensor):
-        y = y_data.astype(z.dtype, copy=False)
+    y = _elementwise_target("binary_cross_entropy_with_logits", "logits", z, targets)
     out = SigmoidBinaryCrossEntropy(reduction, z.size)(logits, y)
     return _check_finite("binary_cross_entropy_with_logits", out, logits=z, targets=_data(y))
 
@@ -334,18 +338,12 @@ def binary_cross_entropy(probs: Tensor, targets: Any, reduction: Reduction = "me
     owner = "binary_cross_entropy"
     one_of(owner, "reduction", reduction, ("mean", "sum", "none"))
     p = _data(probs)
-    y = targets if isinstance(targets, Tensor) else _as_target(targets, p)
-    y_data = _data(y)
-    _same_shape(owner, "probs", p, "targets", y_data)
-    if p.size == 0:
-        raise ValueError(f"{owner}: `probs` is empty")
+    y = _elementwise_target(owner, "probs", p, targets)
     finite_array(owner, "probs", p)
     if bool((p < 0).any()) or bool((p > 1).any()):
         raise ValueError(f"{owner}: `probs` must lie in [0, 1]; got values from "
                          f"{float(p.min())} to {float(p.max())} (pass logits to "
                          "binary_cross_entropy_with_logits instead)")
-    if not isinstance(y, Tensor):
-        y = y_data.astype(p.dtype, copy=False)
     out = BinaryCrossEntropy(reduction, p.size)(probs, y)
     return _check_finite(owner, out, probs=p, targets=_data(y))
 
@@ -364,12 +362,7 @@ def mse_loss(predictions: Tensor, targets: Any, reduction: Reduction = "mean") -
     owner = "mse_loss"
     one_of(owner, "reduction", reduction, ("mean", "sum", "none"))
     p = _data(predictions)
-    y = targets if isinstance(targets, Tensor) else _as_target(targets, p)
-    _same_shape(owner, "predictions", p, "targets", _data(y))
-    if p.size == 0:
-        raise ValueError(f"{owner}: `predictions` is empty")
-    if not isinstance(y, Tensor):
-        y = _data(y).astype(p.dtype, copy=False)
+    y = _elementwise_target(owner, "predictions", p, targets)
     difference = ew.sub(predictions, y)
     squares = ew.mul(difference, difference)
     out = squares if reduction == "none" else (

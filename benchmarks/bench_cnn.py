@@ -61,7 +61,7 @@ def lenet_epoch(torch) -> tuple[float, float]:
     def ours():
         model = st.models.LeNet5(rng=0)
         start = time.perf_counter()
-        st.train.fit(model, X, labels, epochs=1, batch_size=64, verbose=0, seed=0)
+        st.train.fit(model, X, labels, epochs=1, batch_size=64, verbose=0, rng=0)
         return time.perf_counter() - start
 
     tX, ty = torch.from_numpy(X), torch.from_numpy(labels)

@@ -47,7 +47,7 @@ def lenet(torch) -> None:
     model = st.models.LeNet5(rng=0).to("gpu")
     start = time.perf_counter()
     history = st.train.fit(model, X[train], labels[train], dev=(X[dev], labels[dev]), epochs=5,
-                           batch_size=64, verbose=0, seed=0)
+                           batch_size=64, verbose=0, rng=0)
     seconds = (time.perf_counter() - start) / 5
     print(f"LeNet-5 on the GPU: {seconds:.2f} s/epoch (4,000 digits, batch 64, incl. dev "
           f"evaluation); dev accuracy {history.last('dev_accuracy'):.3f}")

@@ -35,7 +35,7 @@ def steepest_mlp(X, y):
     optimizer = st.optim.Adam(model.parameters(), lr=1e-3)
     start = time.perf_counter()
     st.train.fit(model, X, y, optimizer=optimizer, epochs=EPOCHS, batch_size=BATCH, verbose=0,
-                 seed=0)
+                 rng=0)
     seconds = (time.perf_counter() - start) / EPOCHS
     return seconds, float((model.predict(X) == y).mean())
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 
 import numpy as np
 import pytest
 
 import steepest as st
-from steepest import ShapeError
+import steepest.functional as F
+from steepest import ShapeError, autograd, ops
 
 
 def test_chain_of_100000_ops_does_not_recurse() -> None:
@@ -240,3 +242,272 @@ def test_reshape_and_axis_errors() -> None:
         t.sum(axis=2)
     with pytest.raises(ShapeError, match=r"concatenate: shapes \(2, 3\), \(3, 3\)"):
         st.concatenate([t, st.tensor(np.ones((3, 3)))], axis=1)
+
+
+# ------------------------------------------------------------- in-place changes
+def test_in_place_change_after_forward_raises_naming_the_op() -> None:
+    x = st.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.data *= 10  # augmented assignment goes through the setter
+    with pytest.raises(RuntimeError, match=r"backward\(\): input 0 of Mul was changed in place "
+                                           r"\(version 0 -> 1\) after the forward pass, and Mul "
+                                           r"needs its old value"):
+        y.backward()
+    assert x.grad is None  # nothing was accumulated from the stale graph
+
+
+def test_optimiser_style_update_then_stale_backward_raises() -> None:
+    w = st.tensor([1.0, -1.0], requires_grad=True)
+    x = st.tensor([3.0, 4.0])
+    loss = (w * x).sum()
+    w.data -= 0.1 * np.ones(2, dtype=np.float32)
+    with pytest.raises(RuntimeError, match=r"input 0 of Mul .*version 0 -> 1"):
+        loss.backward()
+
+
+def test_change_to_a_constant_input_raises_too() -> None:
+    # The constant is what Mul's backward multiplies by: a change would be silent.
+    x = st.tensor([1.0, 2.0], requires_grad=True)
+    c = st.tensor([3.0, 3.0])
+    y = (x * c).sum()
+    c.data = np.array([5.0, 5.0], dtype=np.float32)
+    with pytest.raises(RuntimeError, match=r"input 1 of Mul"):
+        y.backward()
+
+
+def test_in_place_change_through_the_generic_call_path_raises() -> None:
+    x = st.tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    w = st.tensor(np.ones((4, 3), dtype=np.float32), requires_grad=True)
+    y = F.linear(x, w).sum()
+    w.data += 1
+    with pytest.raises(RuntimeError, match=r"input 1 of Linear was changed in place"):
+        y.backward()
+
+
+def test_changed_output_that_backward_reads_raises() -> None:
+    x = st.tensor([0.0, 1.0], requires_grad=True)
+    y = x.exp()  # exp's backward multiplies by its own output
+    y.data *= 2
+    with pytest.raises(RuntimeError, match=r"the output of Exp was changed in place "
+                                           r"\(version 0 -> 1\)"):
+        y.sum().backward()
+
+
+def test_ops_that_do_not_read_their_inputs_do_not_raise() -> None:
+    x = st.tensor([1.0, 2.0], requires_grad=True)
+    y = (x + 1.0).sum() - x.reshape(2, 1).sum()
+    x.data *= 10
+    y.backward()
+    np.testing.assert_allclose(x.grad, [0.0, 0.0])
+
+
+def test_item_assignment_is_seen_after_bump_version() -> None:
+    x = st.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.data[0] = 5.0  # invisible to the setter ...
+    assert x._version == 0
+    x.bump_version()  # ... until announced, as optimisers do
+    assert x._version == 1
+    with pytest.raises(RuntimeError, match="Mul was changed in place"):
+        y.backward()
+
+
+def test_changes_before_forward_or_after_backward_are_fine() -> None:
+    x = st.tensor([1.0, 2.0], requires_grad=True)
+    x.data *= 2  # version 1 before the graph exists
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad, [4.0, 8.0])
+    x.data += 1  # after backward: a new forward pass sees the new values
+    x.grad = None
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [6.0, 10.0])
+    with pytest.raises(RuntimeError, match=r"version 1 -> 2"):  # the retained graph is stale
+        y.backward()
+
+
+def test_custom_function_can_declare_it_saves_nothing() -> None:
+    class Double(st.Function):
+        saves_inputs = False
+        saves_output = False
+
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, grad):
+            return 2 * grad
+
+    class Square(st.Function):  # the defaults: backward reads its input
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, grad):
+            return 2 * grad * self.x
+
+    x = st.tensor([1.0, 2.0], requires_grad=True)
+    y = Double()(x)
+    x.data *= 3
+    y.data *= 3
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+    z = Square()(x)
+    x.data *= 3
+    with pytest.raises(RuntimeError, match="input 0 of Square"):
+        z.sum().backward()
+
+
+def test_data_setter_replaces_the_array_and_bumps_the_version() -> None:
+    x = st.tensor([1.0, 2.0], requires_grad=True)
+    new = np.array([7.0, 8.0], dtype=np.float32)
+    x.data = new
+    assert x.data is new and x._version == 1
+    x.data -= 1
+    assert x.data is new and x._version == 2  # the same array, changed in place
+    np.testing.assert_allclose(new, [6.0, 7.0])
+
+
+# ---------------------------------------------------------------- recording per thread
+def test_no_grad_in_another_thread_does_not_stop_this_one() -> None:
+    inside = threading.Event()
+    release = threading.Event()
+
+    def predict() -> None:
+        with st.no_grad():
+            inside.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=predict)
+    worker.start()
+    try:
+        assert inside.wait(10)
+        assert st.is_grad_enabled()  # the other thread's no_grad is its own
+        x = st.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x).sum()
+        assert y.requires_grad
+        y.backward()
+        np.testing.assert_allclose(x.grad, [2.0, 4.0])
+    finally:
+        release.set()
+        worker.join()
+    assert autograd._threads_without_grad == 0
+
+
+def test_threads_toggling_no_grad_while_another_records() -> None:
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def toggle() -> None:
+        w = st.tensor([1.0], requires_grad=True)
+        try:
+            while not stop.is_set():
+                with st.no_grad():
+                    assert not (w * 2).requires_grad
+                    assert not st.is_grad_enabled()
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    togglers = [threading.Thread(target=toggle) for _ in range(4)]
+    for thread in togglers:
+        thread.start()
+    try:
+        missing = 0
+        for step in range(300):
+            x = st.tensor([1.0, float(step)], requires_grad=True)
+            y = (x * x).sum() + F.relu(x).sum()
+            if not y.requires_grad:
+                missing += 1
+                continue
+            y.backward()
+            if x.grad is None:
+                missing += 1
+            else:
+                np.testing.assert_allclose(x.grad, 2 * x.data + (x.data > 0))
+    finally:
+        stop.set()
+        for thread in togglers:
+            thread.join()
+    assert missing == 0
+    assert not errors, errors
+    assert st.is_grad_enabled()
+    assert autograd._threads_without_grad == 0
+
+
+def test_enable_grad_inside_no_grad_and_as_decorator() -> None:
+    w = st.tensor([1.0], requires_grad=True)
+
+    @st.enable_grad()
+    def train_step(v):
+        return v * 3
+
+    with st.no_grad():
+        assert train_step(w).requires_grad
+        with st.enable_grad():
+            assert st.is_grad_enabled()
+            assert (w * 2).requires_grad
+        assert not st.is_grad_enabled()  # restored to no_grad, not to "on"
+        assert not (w * 2).requires_grad
+    assert st.is_grad_enabled()
+
+
+def test_one_no_grad_instance_can_be_reused_and_nested() -> None:
+    context = st.no_grad()
+    with context:
+        with context:
+            assert not st.is_grad_enabled()
+        assert not st.is_grad_enabled()
+    assert st.is_grad_enabled()
+
+
+def test_no_grad_is_restored_after_an_exception() -> None:
+    with pytest.raises(KeyError), st.no_grad():
+        raise KeyError("boom")
+    assert st.is_grad_enabled()
+    assert autograd._threads_without_grad == 0
+
+
+# ------------------------------------------------------------------- coercion
+def test_functions_accept_arrays_lists_and_scalars() -> None:
+    for value in (np.array([-1.0, 2.0], dtype=np.float32), [-1.0, 2.0], (-1.0, 2.0)):
+        out = F.relu(value)
+        assert isinstance(out, st.Tensor) and not out.requires_grad
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out.data, [0.0, 2.0])
+    scalar = F.sigmoid(0.0)
+    assert scalar.shape == () and scalar.dtype == np.float32 and scalar.item() == 0.5
+    assert F.relu(np.array([-3, 4])).data.tolist() == [0, 4]  # ints keep their dtype
+
+
+def test_binary_ops_turn_lists_into_arrays() -> None:
+    # A list must not be treated as a Python object: [1, 2] + [3, 4] is not concatenation
+    # and [1.0, 2.0] * 3 is not repetition.
+    np.testing.assert_array_equal(ops.add([1.0, 2.0], [3.0, 4.0]).data, [4.0, 6.0])
+    np.testing.assert_array_equal(ops.mul([1.0, 2.0], 3).data, [3.0, 6.0])
+    t = st.tensor([1.0, 2.0], requires_grad=True)
+    plus = t + [0.5, 0.5]  # noqa: RUF005 (t is a Tensor: this is addition)
+    for result in (t * [1, 2], [1, 2] * t, plus, [3.0, 4.0] - t, t / (2, 4)):
+        assert isinstance(result, st.Tensor) and result.requires_grad
+        assert result.dtype == np.float32  # numbers in a list do not upcast, like scalars
+    (t * [3, 4]).sum().backward()
+    np.testing.assert_allclose(t.grad, [3.0, 4.0])
+    with pytest.raises(ShapeError, match=r"add: operands could not be broadcast together: "
+                                         r"shapes \(2,\) and \(3,\)"):
+        t + [1.0, 2.0, 3.0]  # noqa: RUF005 (t is a Tensor: this is addition)
+
+
+def test_function_call_accepts_lists() -> None:
+    class Scale(st.Function):
+        def forward(self, x, y):
+            self.y = y
+            assert isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+            return x * y
+
+        def backward(self, grad):
+            return grad * self.y, None
+
+    x = st.tensor([2.0, 3.0], requires_grad=True)
+    out = Scale()(x, [5.0, 7.0])
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad, [5.0, 7.0])
+    joined = st.concatenate([[1.0, 2.0], np.array([3.0], dtype=np.float32)])
+    np.testing.assert_array_equal(joined.data, [1.0, 2.0, 3.0])

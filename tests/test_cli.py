@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -12,12 +14,31 @@ import numpy as np
 import pytest
 
 import steepest as st
+from steepest.cli import main
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m steepest ARGS`` in a real process."""
     env = {**os.environ, "PYTHONWARNINGS": "error"}
     return subprocess.run([sys.executable, "-m", "steepest", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command's entry point in this process (the same code as the script, without
+    the interpreter start-up); argparse's exits become return codes."""
+    out, err = io.StringIO(), io.StringIO()
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exit_info:
+                code = int(exit_info.code or 0)
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +52,8 @@ def trained(tmp_path_factory) -> Path:
 def test_train_writes_everything_and_reports(trained) -> None:
     files = sorted(p.name for p in trained.iterdir())
     assert files == ["history.json", "learning_curves.png", "metrics.json", "model",
-                     "report.txt"]
+                     "report.txt", "run.json"]
+    assert json.loads((trained / "run.json").read_text())["status"] == "complete"
     metrics = json.loads((trained / "metrics.json").read_text())
     assert metrics["results"]["test"]["accuracy"] > 0.85
     assert metrics["diagnosis"]["train_error"] >= 0
@@ -67,10 +89,12 @@ def test_evaluate_and_predict(trained, tmp_path) -> None:
 
 
 def test_python_dash_m_and_help(tmp_path) -> None:
-    result = run("train", "--help", cwd=tmp_path)
+    result = run_process("train", "--help", cwd=tmp_path)
     assert result.returncode == 0
     assert "mini-batch size" in result.stdout and "keep probability" in result.stdout
-    assert run("--version", cwd=tmp_path).stdout.startswith("steepest ")
+    assert run_process("--version", cwd=tmp_path).stdout.startswith("steepest ")
+    result = run_process("evaluate", "nowhere", cwd=tmp_path)  # a real process's one line
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("args,message", [
@@ -106,3 +130,25 @@ def test_corrupt_model_is_reported_and_nothing_is_overwritten(trained, tmp_path)
     result = run("train", "--out", str(trained), "--epochs", "1", "--quiet", cwd=tmp_path)
     assert result.returncode == 1 and "exists and is not empty" in result.stderr
     assert {p: p.read_bytes() for p in broken.rglob("*") if p.is_file()} == before
+
+
+def test_the_readme_planar_command_reaches_the_seeds_90_percent(tmp_path, capsys) -> None:
+    # The seed's planar flower: a 4-unit tanh hidden layer separates it to about 90%.
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    line = next(l for l in readme.splitlines() if l.startswith("steepest train --data planar"))
+    assert main([*line.split()[1:], "--quiet", "--out", str(tmp_path / "planar")]) == 0
+    metrics = json.loads((tmp_path / "planar" / "metrics.json").read_text())["results"]
+    assert metrics["dev"]["accuracy"] >= 0.88 and metrics["test"]["accuracy"] >= 0.85
+    assert "restored the weights of epoch" in capsys.readouterr().out
+
+
+def test_help_states_every_default(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for phrase in ("lenet5 0.003, mlp 0.002, logistic 0.5",      # learning rates
+                   "lenet5 0.3, mlp 0.1, logistic 0",            # decay
+                   "lenet5 on, mlp off, logistic off",           # augmentation
+                   "restore the weights of the best epoch (default: on)",
+                   "--no-early-stopping", "logistic full"):
+        assert phrase in text, phrase

@@ -7,7 +7,15 @@ import pytest
 
 import steepest as st
 import steepest.functional as F
-from steepest.gradcheck import GradcheckReport, gradcheck, gradcheck_model, relative_error, verdict
+from steepest.gradcheck import (
+    PASSING,
+    GradcheckReport,
+    allocate_checks,
+    gradcheck,
+    gradcheck_model,
+    relative_error,
+    verdict,
+)
 
 
 class WrongSquare(st.Function):
@@ -71,6 +79,78 @@ def test_integer_inputs_pass_through() -> None:
 def test_max_checks_samples_components() -> None:
     report = gradcheck(lambda x: (x ** 2).sum(), [np.ones(50)], max_checks=7)
     assert report.rows[0].checked == 7 and report.passed
+
+
+class SlightlyWrongSquare(st.Function):
+    """x^2 whose backward is off by a factor 1 + 4e-6: a relative error of about 2e-6."""
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, grad):
+        return grad * 2 * self.x * (1 + 4e-6)
+
+
+def test_verdict_and_pass_fail_are_one_decision() -> None:
+    # 2e-6 is in the seed's "probably correct" band, but above the default tol=1e-7:
+    # the report must not say "probably correct" and FAILED at once.
+    inputs = [np.array([1.0, -2.0, 0.5])]
+    strict = gradcheck(lambda x: SlightlyWrongSquare()(x).sum(), inputs)
+    assert 1e-7 < strict.relative_error < 1e-5
+    assert not strict.passed and strict.verdict == "look closer"
+    assert strict.rows[0].verdict == "look closer"
+    assert "probably correct" not in str(strict) and "FAILED" in str(strict)
+    loose = gradcheck(lambda x: SlightlyWrongSquare()(x).sum(), inputs, tol=1e-5)
+    assert loose.passed and loose.verdict == "probably correct" and "PASSED" in str(loose)
+
+
+@pytest.mark.parametrize("tol", [1e-9, 1e-7, 3e-6, 1e-5, 1e-4, 1e-2])
+def test_verdict_at_a_tolerance_agrees_with_pass_fail(tol) -> None:
+    for error in [*np.logspace(-12, 1, 131), 0.0, tol, float("nan"), float("inf")]:
+        word = verdict(float(error), tol)
+        assert (word in PASSING) == bool(error <= tol), (error, tol, word)
+        if word in PASSING:  # a pass is never read worse than the seed reads it
+            assert word == "correct" or verdict(float(error)) != "correct"
+
+
+def test_allocation_reaches_every_parameter() -> None:
+    assert allocate_checks([1000, 10, 100, 1], 20) == [16, 1, 2, 1]
+    assert allocate_checks([1000, 10, 100, 1], 4) == [1, 1, 1, 1]
+    assert allocate_checks([6, 6, 6, 6, 6], 2) == [1, 0, 0, 0, 1]  # spread, not the first
+    assert allocate_checks([3, 0, 2], 3) == [2, 0, 1]  # empty tensors get none
+    assert allocate_checks([3, 2], None) == allocate_checks([3, 2], 99) == [3, 2]
+    for sizes, budget in [([7, 1, 30, 2, 2], 9), ([400, 6, 2400, 16, 48000], 300)]:
+        counts = allocate_checks(sizes, budget)
+        assert sum(counts) == budget and all(1 <= c <= s for c, s in zip(counts, sizes))
+
+
+def test_max_checks_is_spread_over_all_parameters() -> None:
+    net = st.nn.Sequential(st.nn.Linear(6, 8), st.nn.Tanh(), st.nn.Linear(8, 3))
+    X = np.random.default_rng(2).normal(size=(4, 6))
+    y = np.array([0, 1, 2, 0])
+    report = gradcheck_model(net, F.cross_entropy, X, y, max_checks=4)
+    assert [r.checked for r in report.rows] == [1, 1, 1, 1], str(report)
+    report = gradcheck_model(net, F.cross_entropy, X, y, max_checks=20)
+    assert sum(r.checked for r in report.rows) == 20
+    assert all(r.checked >= 1 for r in report.rows) and report.passed
+
+
+def test_rng_chooses_the_components() -> None:
+    def checked_mask(rng):
+        seen = []
+
+        def fn(x):
+            seen.append(x.data.copy())
+            return (x ** 2).sum()
+
+        gradcheck(fn, [np.zeros(40)], max_checks=5, eps=1e-3, rng=rng)
+        return sorted({int(np.flatnonzero(a)[0]) for a in seen if a.any()})
+
+    assert checked_mask(0) == checked_mask(np.random.default_rng(0)) == checked_mask(0)
+    assert len(checked_mask(0)) == 5 and checked_mask(1) != checked_mask(0)
+    with pytest.raises(TypeError, match="`rng` must be"):
+        gradcheck(lambda x: x.sum(), [np.ones(2)], rng="0")
 
 
 def test_model_check_runs_in_float64_and_restores_everything() -> None:

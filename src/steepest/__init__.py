@@ -13,19 +13,38 @@ Example:
 
 from __future__ import annotations
 
-from . import backend, data, functional, io, metrics, models, nn, ops, optim, strategy, train
+from . import (
+    backend,
+    data,
+    functional,
+    io,
+    metrics,
+    models,
+    nn,
+    ops,
+    optim,
+    strategy,
+    tasks,
+    train,
+)
 from ._validation import NonFiniteError, ShapeError
-from .autograd import Function, Tensor, is_grad_enabled, no_grad, tensor
+from .autograd import Function, Tensor, as_tensor, enable_grad, is_grad_enabled, no_grad, tensor
 from .backend import get_default_dtype, seed, set_default_dtype
+from .creation import arange, eye, full, ones, rand, randn, zeros
 from .gradcheck import gradcheck, gradcheck_model
 from .io import load, save
+from .nn.summary import summary
 from .ops import concatenate, stack, where
+
+cat = concatenate  # PyTorch's name
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "NonFiniteError", "ShapeError", "Tensor", "backend", "concatenate", "data",
-    "functional", "get_default_dtype", "gradcheck", "gradcheck_model", "io", "is_grad_enabled",
-    "load", "metrics", "models", "nn", "no_grad", "ops", "optim", "save", "seed",
-    "set_default_dtype", "strategy", "stack", "tensor", "train", "where",
+    "Function", "NonFiniteError", "ShapeError", "Tensor", "arange", "as_tensor", "backend",
+    "cat", "concatenate", "data", "enable_grad", "eye", "full", "functional",
+    "get_default_dtype", "gradcheck", "gradcheck_model", "io", "is_grad_enabled", "load",
+    "metrics", "models", "nn", "no_grad", "ones", "ops", "optim", "rand", "randn", "save",
+    "seed", "set_default_dtype", "strategy", "stack", "summary", "tasks", "tensor", "train",
+    "where", "zeros",
 ]

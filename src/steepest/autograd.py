@@ -22,6 +22,22 @@ Rules this module owns, in one place each:
   it goes (memory falls as soon as gradients exist), so calling it again through the
   same graph raises a clear error; pass ``retain_graph=True`` to the first call to
   keep the graph, and the second call then adds the same gradients once more.
+* **In-place changes are caught, not silently differentiated.** Every tensor has a
+  version counter (``_version``). Assigning ``x.data`` (including augmented
+  assignment: ``x.data *= 10`` and ``w.data -= lr * grad`` go through the setter)
+  bumps it; each recorded operation remembers the versions of its inputs, and
+  ``backward()`` raises ``RuntimeError`` naming the operation when an input (or the
+  output) it saved has changed since the forward pass, instead of computing the
+  gradient of values that no longer exist. Operations whose backward reads neither
+  (``Function.saves_inputs`` / ``saves_output`` set to False: add, sum, reshape ...)
+  do not raise. What cannot be seen: item assignment into the raw array
+  (``x.data[0] = 5``, ``x.data[...] = new``), NumPy functions writing with ``out=``,
+  and writes through another tensor or array that shares memory (``x.detach()``,
+  ``x.reshape(...)``, ``x.numpy()``). After such a write call ``x.bump_version()``
+  (optimisers do) or assign the whole array (``x.data = new``).
+* **Recording is per thread.** :class:`no_grad` and :class:`enable_grad` switch
+  recording for the calling thread only, so a ``predict`` running under ``no_grad``
+  in one thread never stops another thread's training step from recording.
 
 Example:
     >>> import steepest as st
@@ -35,6 +51,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -43,16 +60,67 @@ import numpy as np
 from ._validation import ShapeError, fmt_shape
 from .backend import array_module, check_device, device_of, get_default_dtype, to_device
 
-_grad_enabled = True
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class no_grad:
-    """Context manager and decorator that stops graph recording.
+class _GradMode(threading.local):
+    """This thread's recording switch and the states saved by open contexts."""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.saved: list[bool] = []
+
+
+_mode = _GradMode()
+# How many threads have recording off right now. The hot paths read this plain
+# global first and look at the (slower) thread-local switch only when some thread
+# is inside no_grad: while it is 0 every thread records. The count only has to be at
+# least the number of threads whose switch is off, so a stale count is slower, never wrong.
+_threads_without_grad = 0
+_mode_lock = threading.Lock()
+
+
+def _set_grad_enabled(enabled: bool) -> bool:
+    """Switch recording for the calling thread; return the previous state."""
+    global _threads_without_grad
+    previous = _mode.enabled
+    if enabled != previous:
+        with _mode_lock:
+            _mode.enabled = enabled
+            _threads_without_grad += -1 if enabled else 1
+    return previous
+
+
+class _GradModeContext:
+    _enabled = True
+
+    def __enter__(self) -> None:
+        # The previous state is kept per thread, so one instance may be shared.
+        _mode.saved.append(_set_grad_enabled(self._enabled))
+
+    def __exit__(self, *exc_info: object) -> None:
+        saved = _mode.saved
+        _set_grad_enabled(saved.pop() if saved else True)
+
+    def __call__(self, function: _F) -> _F:
+        context = type(self)
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with context():
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradModeContext):
+    """Context manager and decorator that stops graph recording in this thread.
 
     Inside it, operations compute values only: nothing is saved for backward, and
     results have ``requires_grad=False``. Evaluation, prediction and optimiser
-    updates run under it.
+    updates run under it. The switch is per thread (as in PyTorch): other threads
+    keep recording.
 
     Example:
         >>> import steepest as st
@@ -63,33 +131,41 @@ class no_grad:
         False
     """
 
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
+    _enabled = False
 
-    def __exit__(self, *exc_info: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
 
-    def __call__(self, function: _F) -> _F:
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
-                return function(*args, **kwargs)
+class enable_grad(_GradModeContext):
+    """Context manager and decorator that turns recording back on inside ``no_grad``.
 
-        return wrapper  # type: ignore[return-value]
+    Example:
+        >>> import steepest as st
+        >>> w = st.tensor([1.0], requires_grad=True)
+        >>> with st.no_grad():
+        ...     with st.enable_grad():
+        ...         y = w * 2
+        >>> y.requires_grad
+        True
+    """
+
+    _enabled = True
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside :class:`no_grad`."""
-    return _grad_enabled
+    """True unless this thread is inside :class:`no_grad` (and not in :class:`enable_grad`).
+
+    Example:
+        >>> import steepest as st
+        >>> with st.no_grad():
+        ...     st.is_grad_enabled()
+        False
+    """
+    return _mode.enabled
 
 
 def _as_array(data: Any, dtype: Any = None) -> Any:
     """Turn user data into a backend array: floats get the default dtype."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     xp = array_module(data)
     if dtype is not None:
         return xp.asarray(data, dtype=dtype)
@@ -121,13 +197,16 @@ class Tensor:
         dtype: convert the data to this dtype.
 
     Attributes:
-        data: the backend array.
+        data: the backend array. Assigning it (``x.data = new``, ``x.data -= step``)
+            bumps the tensor's version counter, so a graph recorded before the
+            change refuses to backpropagate through the old values.
         grad: the accumulated gradient (a backend array of ``data``'s shape) or None.
         requires_grad: whether gradients flow to or through this tensor.
 
     Operators ``+ - * / ** @``, unary ``-``, indexing and comparisons work between
-    tensors, arrays and Python numbers from either side, and always return a Tensor.
-    Python numbers never change the dtype (float32 stays float32).
+    tensors, arrays, lists and Python numbers from either side, and always return a
+    Tensor. Python numbers (alone or in a list) never change the dtype (float32 stays
+    float32). ``np.asarray(tensor)`` gives the data.
 
     Example:
         >>> import numpy as np
@@ -139,43 +218,77 @@ class Tensor:
                [2., 2., 2.]], dtype=float32)
     """
 
-    __slots__ = ("__weakref__", "_ctx", "data", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_ctx", "_data", "_version", "grad", "requires_grad")
     # NumPy defers to our reflected operators: ndarray + Tensor calls Tensor.__radd__.
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data = _as_array(data, dtype)
+        self._data = _as_array(data, dtype)
+        self._version = 0
         self.grad: Any = None
         self._ctx: Function | None = None
         if requires_grad:
-            _check_floating(self.data, "Tensor")
+            _check_floating(self._data, "Tensor")
         self.requires_grad = bool(requires_grad)
 
     # ----------------------------------------------------------------- properties
     @property
+    def data(self) -> Any:
+        """The backend array; assigning it bumps the version counter."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        # `x.data *= 10` is `x.data = x.data.__imul__(10)`: the same array comes back
+        # through here, so augmented assignment is seen too.
+        self._data = value
+        self._version += 1
+
+    def bump_version(self) -> None:
+        """Record that ``data`` was changed in place behind the setter's back.
+
+        Call it after writing into the array directly (``x.data[0] = 5``,
+        ``np.subtract(w.data, step, out=w.data)``): a graph recorded before the write
+        then raises in ``backward()`` instead of using the new values as if they
+        were the old ones. Optimisers call it for every parameter they update.
+
+        Example:
+            >>> import steepest as st
+            >>> x = st.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = (x * x).sum()
+            >>> x.data[0] = 5.0
+            >>> x.bump_version()
+            >>> y.backward()
+            Traceback (most recent call last):
+            ...
+            RuntimeError: backward(): input 0 of Mul was changed in place (version 0 -> 1)...
+        """
+        self._version += 1
+
+    @property
     def shape(self) -> tuple[int, ...]:
         """The shape of ``data``."""
-        return tuple(self.data.shape)
+        return tuple(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
         """The dtype of ``data``."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return int(self.data.ndim)
+        return int(self._data.ndim)
 
     @property
     def size(self) -> int:
         """The number of elements."""
-        return int(self.data.size)
+        return int(self._data.size)
 
     @property
     def device(self) -> str:
         """``"cpu"`` or ``"gpu"``."""
-        return device_of(self.data)
+        return device_of(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -185,20 +298,51 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shared with the tensor on the CPU, copied from a GPU)."""
-        return to_device(self.data, "cpu")
+        return to_device(self._data, "cpu")
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(tensor)`` and ``np.array(tensor)`` give the data, not an object array.
+
+        Example:
+            >>> import numpy as np
+            >>> import steepest as st
+            >>> np.asarray(st.tensor([1.0, 2.0]))
+            array([1., 2.], dtype=float32)
+        """
+        array = self.numpy()
+        converts = dtype is not None and np.dtype(dtype) != array.dtype
+        if copy is False and (converts or array is not self._data):
+            raise ValueError(
+                "Tensor.__array__: copy=False was asked for, but the data must be copied "
+                f"({'to dtype ' + str(np.dtype(dtype)) if converts else 'from the GPU'}); "
+                "use np.asarray(tensor) to allow the copy"
+            )
+        if converts:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def tolist(self) -> Any:
+        """The data as (nested) Python lists of Python numbers; a 0-d tensor gives a number.
+
+        Example:
+            >>> import steepest as st
+            >>> st.tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
+        """
+        return self.numpy().tolist()
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(
                 f"Tensor.item(): only one-element tensors convert to a Python number; "
                 f"got shape {fmt_shape(self.shape)}"
             )
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def detach(self) -> Tensor:
         """A tensor sharing ``data`` but cut off from the graph."""
-        return Tensor._make(self.data, None)
+        return Tensor._make(self._data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (leaf tensors only) and return self."""
@@ -207,7 +351,7 @@ class Tensor:
                 "requires_grad_(False) on a non-leaf tensor; use .detach() to cut it off the graph"
             )
         if requires_grad:
-            _check_floating(self.data, "Tensor.requires_grad_")
+            _check_floating(self._data, "Tensor.requires_grad_")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -221,7 +365,7 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         """A copy with another dtype; gradients are cast back to this tensor's dtype."""
         dtype = np.dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self._data.dtype:
             return self
         return Cast(dtype)(self)
 
@@ -229,8 +373,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype != get_default_dtype() and self.data.dtype.kind == "f":
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype != get_default_dtype() and self._data.dtype.kind == "f":
+            extra += f", dtype={self._data.dtype}"
         if self.device != "cpu":
             extra += f", device='{self.device}'"
         if self.requires_grad:
@@ -238,17 +382,17 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return int(self.data.shape[0])
+        return int(self._data.shape[0])
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
                 "use .any() or .all() on .data"
             )
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
         return float(self.item())
@@ -264,7 +408,8 @@ class Tensor:
         if isinstance(data, np.generic):  # NumPy turns 0-d results into scalars
             data = np.asarray(data)
         out = Tensor.__new__(Tensor)
-        out.data = data
+        out._data = data
+        out._version = 0
         out.grad = None
         out.requires_grad = ctx is not None
         out._ctx = ctx
@@ -292,24 +437,128 @@ class Tensor:
                 "backward(): this tensor does not require grad, so there is no graph to "
                 "differentiate; create its inputs with requires_grad=True"
             )
-        xp = array_module(self.data)
+        xp = array_module(self._data)
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise ShapeError(
                     f"backward(): called without `grad` on a tensor of shape "
                     f"{fmt_shape(self.shape)}; the implicit gradient 1 only exists for a "
                     "one-element tensor (a scalar loss). Reduce it first (.sum() or .mean()) "
                     f"or pass grad= an array of shape {fmt_shape(self.shape)}"
                 )
-            seed = xp.ones_like(self.data)
+            seed = xp.ones_like(self._data)
         else:
             seed = xp.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-            if seed.shape != self.data.shape:
+            if seed.shape != self._data.shape:
                 raise ShapeError(
                     f"backward(): `grad` has shape {fmt_shape(seed.shape)} but the tensor has "
                     f"shape {fmt_shape(self.shape)}"
                 )
         _backward(self, seed, retain_graph)
+
+    # ----------------------------------------------------------------- methods
+    # The differentiable ones call the public wrappers of steepest.ops, imported
+    # when called: the ops need this class first, so autograd cannot import them.
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for :meth:`reshape` (the result may share memory with ``self``).
+
+        Example:
+            >>> import steepest as st
+            >>> st.tensor([1.0, 2.0, 3.0, 4.0]).view(2, -1).shape
+            (2, 2)
+        """
+        return self.reshape(*shape)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the largest value along ``axis`` (None: of the flattened tensor).
+
+        Not differentiable: the result is an int64 tensor without gradient. Ties give
+        the first index, as in NumPy and PyTorch.
+
+        Example:
+            >>> import steepest as st
+            >>> st.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]]).argmax(axis=1)
+            tensor([1, 0])
+        """
+        return self._arg_extreme("argmax", axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the smallest value along ``axis`` (None: of the flattened tensor).
+
+        Not differentiable: the result is an int64 tensor without gradient.
+
+        Example:
+            >>> import steepest as st
+            >>> st.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]]).argmin(axis=1)
+            tensor([0, 1])
+        """
+        return self._arg_extreme("argmin", axis, keepdims)
+
+    def _arg_extreme(self, name: str, axis: int | None, keepdims: bool) -> Tensor:
+        data = self._data
+        if axis is not None:
+            if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+                raise TypeError(f"Tensor.{name}: `axis` must be an int or None; got {axis!r}")
+            if not -data.ndim <= axis < max(data.ndim, 1):
+                raise ShapeError(f"Tensor.{name}: axis {axis} is out of range for a tensor "
+                                 f"with {data.ndim} dimension(s)")
+            axis = int(axis) % max(data.ndim, 1)
+            if data.ndim == 0:
+                axis = None
+        if data.size == 0 or (axis is not None and data.shape[axis] == 0):
+            raise ShapeError(f"Tensor.{name}: no values to choose from in a tensor of shape "
+                             f"{fmt_shape(data.shape)}")
+        xp = array_module(data)
+        index = getattr(xp, name)(data, axis=axis, keepdims=keepdims)
+        return Tensor._make(xp.asarray(index, dtype=xp.int64), None)
+
+    def relu(self) -> Tensor:
+        """:func:`steepest.functional.relu` of this tensor.
+
+        Example:
+            >>> import steepest as st
+            >>> st.tensor([-1.0, 2.0]).relu()
+            tensor([0., 2.])
+        """
+        from .ops import relu
+
+        return relu(self)
+
+    def sigmoid(self) -> Tensor:
+        """:func:`steepest.functional.sigmoid` of this tensor.
+
+        Example:
+            >>> import steepest as st
+            >>> st.tensor([0.0]).sigmoid()
+            tensor([0.5])
+        """
+        from .ops import sigmoid
+
+        return sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        """:func:`steepest.functional.tanh` of this tensor.
+
+        Example:
+            >>> import steepest as st
+            >>> st.tensor([0.0]).tanh()
+            tensor([0.])
+        """
+        from .ops import tanh
+
+        return tanh(self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """:func:`steepest.functional.softmax` of this tensor along ``axis``.
+
+        Example:
+            >>> import steepest as st
+            >>> st.tensor([[0.0, 0.0]]).softmax(axis=1)
+            tensor([[0.5, 0.5]])
+        """
+        from .ops import softmax
+
+        return softmax(self, axis=axis)
 
     if TYPE_CHECKING:  # installed by steepest.ops (they need Tensor, so they come later)
 
@@ -362,13 +611,22 @@ class Function:
     backward may run again (then saved arrays must stay intact). A gradient may have
     the broadcast shape: the engine sums it back to the input's shape.
 
-    Calling an instance on tensors, arrays or numbers runs ``forward`` and, when any
-    input requires grad (and recording is on), records the operation.
+    Two class attributes say what ``backward`` reads, for the in-place check:
+    ``saves_inputs`` (default True) when it reads the forward inputs, and
+    ``saves_output`` (default True) when it reads the forward output. Set one to
+    False when backward does not need it (``Add`` needs neither), so changing that
+    value in place after the forward pass does not make ``backward()`` raise.
+
+    Calling an instance on tensors, arrays, lists or numbers runs ``forward`` on
+    their arrays (lists and tuples become arrays, Python floats the default dtype)
+    and, when any input requires grad (and this thread records), records the
+    operation.
 
     Example:
         >>> import numpy as np
         >>> import steepest as st
         >>> class Cube(st.Function):
+        ...     saves_output = False  # backward reads x, not x ** 3
         ...     def forward(self, x):
         ...         self.x = x
         ...         return x ** 3
@@ -383,6 +641,11 @@ class Function:
     inputs: Sequence[Any] | None
     needs_input_grad: tuple[bool, ...]
     retain_graph: bool
+    saves_inputs: bool = True
+    saves_output: bool = True
+    # The inputs' versions when the operation was recorded (0 for non-tensors); the
+    # hot paths leave it empty when all were 0, the common case.
+    _input_versions: tuple[int, ...] = ()
 
     def forward(self, *arrays: Any) -> Any:
         raise NotImplementedError
@@ -391,12 +654,17 @@ class Function:
         raise NotImplementedError
 
     def __call__(self, *inputs: Any) -> Tensor:
-        datas = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        out = self.forward(*datas)
-        if _grad_enabled:
+        out = self.forward(*[x._data if isinstance(x, Tensor) else _raw(x) for x in inputs])
+        if not _threads_without_grad or _mode.enabled:
             for x in inputs:
                 if isinstance(x, Tensor) and x.requires_grad:
                     self.inputs = inputs
+                    for v in inputs:  # versions are kept only when one is not 0
+                        if isinstance(v, Tensor) and v._version:
+                            self._input_versions = tuple(
+                                u._version if isinstance(u, Tensor) else 0 for u in inputs
+                            )
+                            break
                     return Tensor._make(out, self)
         self.discard()
         return Tensor._make(out, None)
@@ -405,19 +673,84 @@ class Function:
         """Called when the operation is not recorded: release what forward saved."""
 
 
+def _raw(value: Any) -> Any:
+    """A non-tensor input as ``forward`` gets it: lists and tuples become arrays."""
+    return _as_array(value) if isinstance(value, _SEQUENCES) else value
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a Tensor: the tensor itself when it already is one of ``dtype``.
+
+    The one coercion point of steepest: a Tensor passes through unchanged (or is
+    cast, differentiably, when ``dtype`` differs); arrays, lists and scalars are
+    wrapped by the rules of :class:`Tensor` (NumPy arrays without a copy when the
+    dtype matches, Python floats in the default dtype, float32).
+
+    Args:
+        data: a Tensor, a NumPy or CuPy array, a (nested) list or tuple, or a scalar.
+        dtype: the dtype wanted; None keeps the data's own (or the default for floats).
+
+    Returns:
+        A Tensor. It is ``data`` itself when ``data`` is a Tensor of that dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> import steepest as st
+        >>> t = st.tensor([1.0, 2.0])
+        >>> st.as_tensor(t) is t
+        True
+        >>> st.as_tensor([1.0, 2.0]).dtype, st.as_tensor(np.arange(2)).dtype
+        (dtype('float32'), dtype('int64'))
+    """
+    if isinstance(data, Tensor):
+        if dtype is None or np.dtype(dtype) == data._data.dtype:
+            return data
+        return data.astype(dtype)
+    return Tensor(data, dtype=dtype)
+
+
+def _sequence_as_array(value: Any, other: Any) -> Any:
+    """A list or tuple operand as an array; numbers in it do not upcast ``other``.
+
+    Like a Python number, a list of numbers meeting a floating array takes that
+    array's dtype (``float32_tensor * [1, 2]`` stays float32).
+    """
+    array = _as_array(value)
+    like = getattr(other, "dtype", None)
+    if like is not None and like.kind == "f" and array.dtype.kind in "biuf":
+        array = array.astype(like, copy=False)
+    xp = array_module(other)
+    return array if xp is np else xp.asarray(array)  # onto the other operand's device
+
+
 # Fast paths for the one- and two-input elementwise operations, with Tensor._make
 # inlined: the generic __call__ costs about 0.4 microseconds more per operation, as
-# much as NumPy's own work on a small array.
-def apply_unary(fn: Function, x: Tensor) -> Tensor:
-    """Run a one-input Function on a Tensor and record it (the hot path)."""
-    data = fn.forward(x.data)
+# much as NumPy's own work on a small array. They read the private slots directly.
+def apply_unary(fn: Function, x: Any) -> Tensor:
+    """Run a one-input Function on a tensor, array, list or number and record it.
+
+    Example:
+        >>> import numpy as np
+        >>> from steepest.ops.elementwise import relu
+        >>> relu(np.array([-1.0, 2.0]))  # arrays are wrapped (no gradient)
+        tensor([0., 2.], dtype=float64)
+    """
+    try:
+        data = x._data
+    except AttributeError:  # not a Tensor: costs nothing until it happens
+        x = as_tensor(x)
+        data = x._data
+    data = fn.forward(data)
     if isinstance(data, np.generic):
         data = np.asarray(data)
     out = _new_tensor(Tensor)
-    out.data = data
+    out._data = data
+    out._version = 0
     out.grad = None
-    if _grad_enabled and x.requires_grad:
+    if x.requires_grad and (not _threads_without_grad or _mode.enabled):
         fn.inputs = (x,)
+        if x._version:
+            fn._input_versions = (x._version,)
         out.requires_grad = True
         out._ctx = fn
     else:
@@ -427,27 +760,48 @@ def apply_unary(fn: Function, x: Tensor) -> Tensor:
 
 
 def apply_binary(fn: Function, a: Any, b: Any) -> Tensor:
-    """Run a two-input Function on tensors, arrays or numbers and record it."""
+    """Run a two-input Function on tensors, arrays, lists or numbers and record it.
+
+    Python numbers stay Python numbers (so they never change a tensor's dtype);
+    lists and tuples become arrays.
+
+    Example:
+        >>> import steepest as st
+        >>> st.tensor([1.0, 2.0]) + [10, 20]
+        tensor([11., 22.])
+    """
     a_is_tensor = isinstance(a, Tensor)
     b_is_tensor = isinstance(b, Tensor)
+    a_data = a._data if a_is_tensor else a
+    b_data = b._data if b_is_tensor else b
+    if not a_is_tensor and isinstance(a, _SEQUENCES):
+        a = a_data = _sequence_as_array(a, b_data)
+    if not b_is_tensor and isinstance(b, _SEQUENCES):
+        b = b_data = _sequence_as_array(b, a_data)
     try:
-        data = fn.forward(a.data if a_is_tensor else a, b.data if b_is_tensor else b)
+        data = fn.forward(a_data, b_data)
     except ValueError as error:
         if "broadcast" not in str(error):
             raise
         raise ShapeError(
-            f"{type(fn).__name__.lower()}: operands could not be broadcast together: shapes "
-            f"{fmt_shape(np.shape(a.data if a_is_tensor else a))} and "
-            f"{fmt_shape(np.shape(b.data if b_is_tensor else b))} (trailing dimensions must be "
-            "equal or 1)"
+            f"{_op_name(fn).lower()}: operands could not be broadcast together: shapes "
+            f"{fmt_shape(np.shape(a_data))} and {fmt_shape(np.shape(b_data))} (trailing "
+            "dimensions must be equal or 1)"
         ) from None
     if isinstance(data, np.generic):
         data = np.asarray(data)
     out = _new_tensor(Tensor)
-    out.data = data
+    out._data = data
+    out._version = 0
     out.grad = None
-    if _grad_enabled and ((a_is_tensor and a.requires_grad) or (b_is_tensor and b.requires_grad)):
+    if ((a_is_tensor and a.requires_grad) or (b_is_tensor and b.requires_grad)) and (
+        not _threads_without_grad or _mode.enabled
+    ):
         fn.inputs = (a, b)
+        a_version = a._version if a_is_tensor else 0
+        b_version = b._version if b_is_tensor else 0
+        if a_version or b_version:
+            fn._input_versions = (a_version, b_version)
         out.requires_grad = True
         out._ctx = fn
     else:
@@ -456,11 +810,23 @@ def apply_binary(fn: Function, a: Any, b: Any) -> Tensor:
     return out
 
 
+_SEQUENCES = (list, tuple)
+
+
+def _op_name(fn: Function) -> str:
+    """The operation's name for messages: ``MulFunction`` and ``Mul`` both say ``Mul``."""
+    name = type(fn).__name__
+    return name.removesuffix("Function") or name
+
+
 _new_tensor = object.__new__
 
 
 class ToDevice(Function):
     """Copy to another device; the gradient goes back to the source device."""
+
+    saves_inputs = False
+    saves_output = False
 
     def __init__(self, device: str) -> None:
         self.device = device
@@ -475,6 +841,9 @@ class ToDevice(Function):
 
 class Cast(Function):
     """Change dtype; the gradient is cast back to the source dtype by the engine."""
+
+    saves_inputs = False
+    saves_output = False
 
     def __init__(self, dtype: np.dtype) -> None:
         self.dtype = dtype
@@ -566,6 +935,19 @@ def _backward(root: Tensor, seed: Any, retain_graph: bool) -> None:
             continue
         inputs = fn.inputs
         assert inputs is not None  # checked during the sort
+        # The in-place check (inlined: it runs for every node).
+        if fn.saves_inputs:
+            versions = fn._input_versions
+            if versions:
+                for x, recorded in zip(inputs, versions):
+                    if isinstance(x, Tensor) and x._version != recorded:
+                        _raise_changed(fn, _index_of(inputs, x), recorded, x._version)
+            else:
+                for x in inputs:
+                    if isinstance(x, Tensor) and x._version:
+                        _raise_changed(fn, _index_of(inputs, x), 0, x._version)
+        if node._version and fn.saves_output:  # every output starts at version 0
+            _raise_changed(fn, None, 0, node._version)
         fn.needs_input_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         fn.retain_graph = retain_graph
         input_grads = fn.backward(grad)
@@ -574,14 +956,31 @@ def _backward(root: Tensor, seed: Any, retain_graph: bool) -> None:
         for x, g in zip(inputs, input_grads):
             if g is None or not (isinstance(x, Tensor) and x.requires_grad):
                 continue
-            if g.shape != x.data.shape:
-                g = sum_to(g, x.data.shape)
-            if g.dtype != x.data.dtype:
-                g = g.astype(x.data.dtype)
+            if g.shape != x._data.shape:
+                g = sum_to(g, x._data.shape)
+            if g.dtype != x._data.dtype:
+                g = g.astype(x._data.dtype)
             previous = grads.get(id(x))
             grads[id(x)] = g if previous is None else previous + g
         if not retain_graph:
             node._ctx = _FREED  # drops the Function, its inputs and its saved arrays
+
+
+def _index_of(inputs: Sequence[Any], x: Tensor) -> int:
+    """Position of ``x`` among ``inputs`` by identity (``==`` on tensors is elementwise)."""
+    return next(i for i, value in enumerate(inputs) if value is x)
+
+
+def _raise_changed(fn: Function, index: int | None, recorded: int, now: int) -> None:
+    """Refuse to differentiate through a value changed in place after the forward pass."""
+    name = _op_name(fn)
+    what = "the output" if index is None else f"input {index}"
+    raise RuntimeError(
+        f"backward(): {what} of {name} was changed in place (version {recorded} -> {now}) "
+        f"after the forward pass, and {name} needs its old value, so the gradient would be "
+        "wrong. Change it before the forward pass, or after backward(); or compute a new "
+        "tensor instead (x = x * 10, not x.data *= 10)"
+    )
 
 
 def _accumulate_leaf(leaf: Tensor, grad: Any, assigned: set[int]) -> None:

@@ -22,7 +22,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import types
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
@@ -164,6 +166,32 @@ def default_rng() -> np.random.Generator:
     return _rng
 
 
+@contextlib.contextmanager
+def using_default_rng(generator: np.random.Generator) -> Iterator[np.random.Generator]:
+    """Make ``generator`` the default generator inside a ``with`` block, then restore it.
+
+    Loading a model uses it so that rebuilding the architecture draws its throwaway
+    initial weights without advancing the user's random stream. The default
+    generator is process-wide: another thread drawing from it inside the block
+    draws from ``generator``.
+
+    Example:
+        >>> before = default_rng()
+        >>> with using_default_rng(np.random.default_rng(0)) as g:
+        ...     default_rng() is g
+        True
+        >>> default_rng() is before
+        True
+    """
+    global _rng
+    saved = _rng
+    _rng = generator
+    try:
+        yield generator
+    finally:
+        _rng = saved
+
+
 def resolve_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     """Turn an ``rng`` argument (Generator, int seed or None) into a Generator.
 
@@ -216,7 +244,6 @@ def uniform(shape: tuple[int, ...], rng: np.random.Generator | int | None, like:
     return to_device(values, "gpu")  # pragma: no cover - needs a GPU
 
 
-
 class _Workspace:
     """Free scratch arrays by (module, shape, dtype), so big temporaries are reused.
 
@@ -246,10 +273,6 @@ class _Workspace:
         self.free.setdefault((array.shape, array.dtype.str), []).append(array)
         self.bytes += array.nbytes
 
-    def clear(self) -> None:
-        self.free.clear()
-        self.bytes = 0
-
 
 _workspace = _Workspace()
 
@@ -272,8 +295,3 @@ def give_buffer(array: Any) -> None:
     """Hand a scratch array from :func:`take_buffer` back; the caller must not use it again."""
     if array is not None and isinstance(array, np.ndarray):
         _workspace.give(array)
-
-
-def clear_workspace() -> None:
-    """Drop every cached scratch array (frees their memory)."""
-    _workspace.clear()

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import math
+import os
+import signal
+import socket
 import sys
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +25,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import __version__
+from ._files import ModelFileError, atomic_write, read_json, write_json
 from ._validation import NonFiniteError, ShapeError
 from .data.augment import RandomCrop, Reshape
 from .data.datasets import (
@@ -33,7 +39,6 @@ from .data.datasets import (
 )
 from .data.preprocess import Standardizer
 from .data.split import Splits, recommend_split, train_dev_test_split
-from .io.files import ModelFileError, write_json
 from .io.serialization import load, read_config, save
 from .metrics import confusion_matrix
 from .models import MLP, LeNet5, LogisticRegression
@@ -41,7 +46,9 @@ from .nn.module import Module
 from .nn.regularization import L2
 from .optim import OPTIMIZERS, InverseTimeDecay
 from .strategy import diagnose
-from .train import EarlyStopping, evaluate, fit, predict, predict_proba
+from .tasks import Task, resolve_task
+from .train import Callback, EarlyStopping, Trainer, evaluate, predict
+from .train.trainer import forward_in_batches
 
 DATASETS = ("mnist-sample", "mnist", "digits", "breast-cancer", "planar", "shapes")
 MODELS = ("lenet5", "mlp", "logistic")
@@ -112,10 +119,10 @@ def split_data(data: Dataset, seed: int) -> Splits:
     """Stratified train/dev/test (or train/dev plus the official test set)."""
     if data.test is not None:
         part = train_dev_test_split(data.X, data.y, sizes=recommend_split(len(data.X), test=False),
-                                    stratify=data.y, seed=seed)
+                                    stratify=data.y, rng=seed)
         return Splits(train=part.train, dev=part.dev, test=data.test)
     return train_dev_test_split(data.X, data.y, sizes=recommend_split(len(data.X)),
-                                stratify=data.y, seed=seed)
+                                stratify=data.y, rng=seed)
 
 
 # ---------------------------------------------------------------- models
@@ -136,10 +143,27 @@ def build_model(args: argparse.Namespace, data: Dataset, n_inputs: int) -> Modul
         return LeNet5(num_classes, in_channels=data.X.shape[1], input_size=data.X.shape[2],
                       rng=args.seed)
     hidden = [int(h) for h in args.hidden.split(",") if h.strip()] if args.hidden else []
+    sizes = [n_inputs, *hidden, num_classes if num_classes > 2 else 1]
+    _check_memory(sum((a + 1) * b for a, b in itertools.pairwise(sizes)), "--hidden")
     return MLP([n_inputs, *hidden, num_classes if num_classes > 2 else 1],
                activation=args.activation,
                output="softmax" if num_classes > 2 else "sigmoid",
                keep_prob=args.keep_prob, rng=args.seed)
+
+
+def _check_memory(parameters: int, flag: str) -> None:
+    """Refuse a network whose training state cannot fit in this machine's memory."""
+    # float32 weights, gradients and Adam's two moments: 16 bytes per parameter.
+    needed = 16 * parameters
+    try:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not every platform says
+        return
+    if needed > available:
+        raise CommandError(f"{flag}: the network would have {parameters:,} parameters, "
+                           f"{needed / 2**30:,.1f} GiB for weights, gradients and Adam's "
+                           f"moments, more than this machine's {available / 2**30:,.1f} GiB; "
+                           "choose smaller layers")
 
 
 DEFAULTS = {  # per model: learning rate, decay rate, epochs, batch size, augmentation
@@ -154,24 +178,105 @@ def _percent(value: float) -> str:
     return f"{100 * value:.2f}%"
 
 
-def _out_folder(args: argparse.Namespace) -> Path:
+RUN_FILE = "run.json"  # the run's status: running, interrupted, complete
+
+
+def _claim(folder: Path, overwrite: bool) -> None:
+    """Take the folder for this run: exclusive creation of its run.json.
+
+    Two runs started at once can never share a folder: only one creates the file.
+    Creating it also proves the folder is writable, before any training.
+    """
+    marker = folder / RUN_FILE
+    if overwrite:
+        marker.unlink(missing_ok=True)
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        raise CommandError(f"{folder} is already used by another run (it has {RUN_FILE}); "
+                           "choose another --out") from None
+    except OSError as error:
+        raise CommandError(f"cannot write to {folder}: {error.strerror}; choose another "
+                           "--out") from None
+
+
+def _claim_run_folder(args: argparse.Namespace) -> Path:
+    """A new run folder, claimed atomically (``--out``, or a fresh one under runs/)."""
     if args.out:
         folder = Path(args.out)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) \
-                and not args.overwrite:
-            raise CommandError(f"{folder} exists and is not empty; choose another --out or pass "
-                               "--overwrite")
+        if folder.exists() and not folder.is_dir():
+            raise CommandError(f"--out {folder} is a file, not a folder; choose another --out")
+        if folder.is_dir() and any(folder.iterdir()) and not args.overwrite:
+            raise CommandError(f"{folder} exists and is not empty; choose another --out or "
+                               "pass --overwrite")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CommandError(f"cannot create --out {folder}: {error.strerror}") from None
+        _claim(folder, args.overwrite)
         return folder
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = Path("runs") / f"{args.model}-{args.data}-{stamp}"
-    suffix = 1
-    while folder.exists():
-        folder = folder.with_name(f"{args.model}-{args.data}-{stamp}-{suffix}")
-        suffix += 1
-    return folder
+    base = Path("runs") / f"{args.model}-{args.data}-{stamp}"
+    try:
+        base.parent.mkdir(exist_ok=True)
+    except OSError as error:
+        raise CommandError(f"cannot create runs/: {error.strerror}; pass --out") from None
+    for suffix in itertools.count():
+        folder = base if suffix == 0 else base.with_name(f"{base.name}-{suffix}")
+        try:
+            folder.mkdir()  # exclusive: a concurrent run takes the next name
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise CommandError(f"cannot create {folder}: {error.strerror}; pass --out") from None
+        _claim(folder, False)
+        return folder
+    raise AssertionError("unreachable")
+
+
+def _write_status(folder: Path, status: str, args: argparse.Namespace, **extra: Any) -> None:
+    write_json(folder / RUN_FILE, {
+        "status": status, "pid": os.getpid(), "host": socket.gethostname(),
+        "time": datetime.datetime.now().isoformat(timespec="seconds"),
+        "arguments": {k: v for k, v in vars(args).items() if k not in ("handler", "resume")},
+        **extra})
+
+
+class _Signals(Callback):
+    """Turn SIGINT and SIGTERM into a stop after the current mini-batch."""
+
+    name = "signals"
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.trainer: Trainer | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, number: int, frame: Any) -> None:
+        if self.received is None:
+            self.received = number
+            if self.trainer is not None:
+                self.trainer.interrupt(f"interrupted by {signal.Signals(number).name}")
+
+    def __enter__(self) -> _Signals:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        if self.received is not None:
+            trainer.interrupt(f"interrupted by {signal.Signals(self.received).name}")
 
 
 def command_train(args: argparse.Namespace) -> int:
+    resume_folder = None
+    if args.resume:
+        resume_folder, args = _resumable_run(args.resume)
     defaults = DEFAULTS[args.model]
     for key, value in defaults.items():
         if getattr(args, key) is None:
@@ -179,7 +284,16 @@ def command_train(args: argparse.Namespace) -> int:
     if args.human_error is not None and not 0 <= args.human_error <= 1:
         raise CommandError(f"--human-error must be an error rate in [0, 1]; got "
                            f"{args.human_error}")
-    out = _out_folder(args)
+    out = resume_folder or _claim_run_folder(args)
+    # From here on Ctrl-C and SIGTERM stop the run cleanly: during training after the
+    # current mini-batch, before it without training at all.
+    with _Signals() as signals:
+        _write_status(out, "running", args)
+        return _train_in(out, args, resume_folder is not None, signals)
+
+
+def _train_in(out: Path, args: argparse.Namespace, resuming: bool, signals: _Signals) -> int:
+    """The body of ``steepest train`` once its folder is claimed."""
     data = load_dataset(args.data, args.seed)
     splits = split_data(data, args.seed)
     preprocessing = fit_preprocessing(data, args.model, splits.train[0])
@@ -197,37 +311,63 @@ def command_train(args: argparse.Namespace) -> int:
     sizes = ", ".join(f"{name} {len(y):,}" for name, (_, y) in parts.items())
     print(f"steepest {__version__}: {args.model} on {args.data} ({sizes}); "
           f"{model.num_parameters():,} parameters", flush=True)
-    history = fit(model, X_train, y_train, dev=parts["dev"], optimizer=optimizer,
-                  epochs=args.epochs, batch_size=args.batch_size or None,
-                  regularization=L2(args.l2) if args.l2 else None, augment=augment,
-                  seed=args.seed, verbose=0 if args.quiet else 1,
-                  callbacks=[EarlyStopping("dev_loss", patience=max(3, args.epochs // 3))])
+    stopper = None
+    callbacks: list[Callback] = []
+    if args.early_stopping:
+        stopper = EarlyStopping("dev_loss", patience=max(3, args.epochs // 3))
+        callbacks.append(stopper)
+    checkpoint = out / "checkpoint"
+    trainer = Trainer(model, optimizer=optimizer, callbacks=[*callbacks, signals],
+                      regularization=L2(args.l2) if args.l2 else None,
+                      verbose=0 if args.quiet else 1)
+    trainer.keep_resume_point = True
+    history = trainer.fit(X_train, y_train, dev=parts["dev"], epochs=args.epochs,
+                          batch_size=args.batch_size or None, augment=augment, rng=args.seed,
+                          resume=checkpoint if resuming and checkpoint.is_dir() else None)
+    if signals.received is not None:
+        # Further signals are recorded, not acted on: the writes below are atomic
+        # swaps, so the last complete state survives whatever happens now.
+        done = history.epochs[-1] if history.epochs else 0
+        wrote = trainer.write_resume_point(checkpoint)
+        _write_status(out, "interrupted", args, epochs_done=done if wrote else 0)
+        name = signal.Signals(signals.received).name
+        kept = (f"the state after epoch {done} is in {checkpoint}" if wrote
+                else "no epoch was complete")
+        print(f"steepest train: interrupted by {name}; {kept}. Continue with: "
+              f"steepest train --resume {out}", file=sys.stderr)
+        return 128 + int(signals.received)
     if history.stop_reason:
         print(f"note: {history.stop_reason}")
+    last_epoch = history.epochs[-1] if history.epochs else 0
+    if stopper is not None and stopper.best_epoch is not None and stopper.best_epoch != last_epoch:
+        print(f"note: restored the weights of epoch {stopper.best_epoch} (the best dev_loss, "
+              f"{stopper.best:.4f}); the last epoch run was {last_epoch}. --no-early-stopping "
+              "keeps the last weights")
 
-    results = {name: evaluate(model, X, y, metrics=["accuracy", "f1"])
+    task = _task_of(model)
+    results = {name: evaluate(model, X, y, task=task, metrics=["accuracy", "error", "f1"])
                for name, (X, y) in parts.items()}
     print()
     for name in ("train", "dev", "test"):
         r = results[name]
         print(f"{name:5s} accuracy {_percent(r['accuracy']):>7s}   "
-              f"F1 ({'macro' if len(data.classes) > 2 else 'binary'}) {r['f1']:.4f}   "
-              f"loss {r['loss']:.4f}")
-    diagnosis = diagnose(1 - results["train"]["accuracy"], 1 - results["dev"]["accuracy"],
-                         test_error=1 - results["test"]["accuracy"],
-                         human_error=args.human_error)
+              f"{task.metric_label('f1')} {r['f1']:.4f}   loss {r['loss']:.4f}")
+    diagnosis = diagnose(results["train"]["error"], results["dev"]["error"],
+                         test_error=results["test"]["error"], human_error=args.human_error)
     print()
     print(diagnosis.report())
 
-    out.mkdir(parents=True, exist_ok=True)
+    raw_train = splits.train[0]
     metadata = {"data": args.data, "model": args.model, "classes": data.classes,
                 "preprocessing": preprocessing, "seed": args.seed,
+                "input_range": [float(raw_train.min()), float(raw_train.max())],
+                "input_mean": float(raw_train.mean()),
                 "arguments": {k: v for k, v in vars(args).items() if k != "handler"}}
     save(model, out / "model", metadata=metadata)
     history.save(out / "history.json")
     write_json(out / "metrics.json", {"results": results, "diagnosis": diagnosis.as_dict()})
     dev_x, dev_y = parts["dev"]
-    predictions = predict(model, dev_x)
+    predictions = predict(model, dev_x, task=task)
     matrix = confusion_matrix(np.asarray(dev_y).ravel(), np.asarray(predictions).ravel(),
                               labels=list(range(len(data.classes))))
     (out / "report.txt").write_text(diagnosis.report() + "\n\nDev confusion matrix (rows: true, "
@@ -238,19 +378,78 @@ def command_train(args: argparse.Namespace) -> int:
         written.append("learning_curves.png")
     except ImportError:
         print("note: learning_curves.png skipped (pip install steepest[plot] for plots)")
+    _write_status(out, "complete", args)
     print(f"\nwrote {out}/: {', '.join(written)}")
     return 0
 
 
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _resumable_run(folder: str) -> tuple[Path, argparse.Namespace]:
+    """The folder and the arguments of an interrupted run."""
+    path = Path(folder)
+    status = read_json(path / RUN_FILE, "steepest train --resume") if \
+        (path / RUN_FILE).is_file() else None
+    if not isinstance(status, dict) or not isinstance(status.get("arguments"), dict):
+        raise CommandError(f"--resume {folder}: not a run folder of steepest train (no "
+                           f"readable {RUN_FILE})")
+    if status.get("status") == "complete":
+        raise CommandError(f"--resume {folder}: the run is complete; nothing to resume")
+    if status.get("status") == "running" and status.get("host") == socket.gethostname() \
+            and _alive(status.get("pid")):
+        raise CommandError(f"--resume {folder}: the run is still running (process "
+                           f"{status['pid']}); stop it first (Ctrl-C or kill -TERM)")
+    args = build_parser().parse_args(["train"])
+    known = vars(args)
+    for key, value in status["arguments"].items():
+        if key in known and key not in ("handler", "resume", "command"):
+            setattr(args, key, value)
+    args.resume = None
+    return path, args
+
+
+def _task_of(model: Module) -> Task:
+    task = resolve_task(None, model)
+    if task is None:
+        raise CommandError(f"{type(model).__name__} has no default task")
+    return task
+
+
 def _load_run(folder: str) -> tuple[Module, dict[str, Any]]:
     path = Path(folder)
+    if (path / RUN_FILE).is_file() and not (path / "model").is_dir():
+        status = read_json(path / RUN_FILE, "steepest")
+        state = status.get("status") if isinstance(status, dict) else None
+        if state == "interrupted":
+            raise CommandError(f"{folder} holds an interrupted run with no model yet; "
+                               f"continue it with: steepest train --resume {folder}")
+        raise CommandError(f"{folder} holds a run that has not finished (status {state!r})")
     model_folder = path / "model" if (path / "model").is_dir() else path
     config = read_config(model_folder)
     model = load(model_folder)
-    metadata = config.get("metadata", {})
-    if "preprocessing" not in metadata or "data" not in metadata:
+    metadata = config.get("metadata", {}) if isinstance(config, dict) else {}
+    if not isinstance(metadata, dict) or "preprocessing" not in metadata or \
+            "data" not in metadata:
         raise CommandError(f"{model_folder} was not written by `steepest train` (no "
                            "preprocessing recorded); load it with steepest.load instead")
+    expected = {"seed": int, "classes": list, "model": str, "data": str, "preprocessing": dict}
+    for key, kind in expected.items():
+        if not isinstance(metadata.get(key), kind) or isinstance(metadata.get(key), bool):
+            raise CommandError(f"{model_folder / 'config.json'}: the run's metadata lacks a "
+                               f"valid {key!r} ({kind.__name__}); the file was edited or is "
+                               "damaged")
+    if not all(isinstance(c, str) for c in metadata["classes"]):
+        raise CommandError(f"{model_folder / 'config.json'}: the class names must be strings")
     return model, metadata
 
 
@@ -288,6 +487,77 @@ def _as_batch(item: str, array: np.ndarray, preprocessing: dict[str, Any]) -> np
                        f"shape {expected} (one, or a batch of them)")
 
 
+def _read_array(item: str, path: Path) -> np.ndarray:
+    """One input file as raw numbers (pixels as the training data had them)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".npy", ".npz"):
+            # Our own handle: NumPy leaves its file open when a .npz is corrupt.
+            with open(path, "rb") as handle:
+                if suffix == ".npy":
+                    return np.asarray(np.load(handle))
+                with np.load(handle) as archive:
+                    if not archive.files:
+                        raise CommandError(f"input {item} holds no arrays")
+                    return np.asarray(archive[archive.files[0]])
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise CommandError(f"cannot read input {item} as a NumPy {suffix} file ({error}); is "
+                           "it corrupt or another kind of file?") from None
+    if suffix in (".png", ".jpg", ".jpeg"):
+        try:
+            from matplotlib import image as mpimage
+        except ImportError:
+            raise CommandError("reading images needs matplotlib: pip install "
+                               "steepest[plot]") from None
+        try:
+            picture = np.asarray(mpimage.imread(path), dtype=np.float32)
+        except Exception as error:  # Pillow raises many types for a file that is no image
+            raise CommandError(f"cannot read input {item} as an image ({type(error).__name__}"
+                               f": {error}); is it really a {suffix} file?") from None
+        if picture.ndim == 3:  # colour: average to grey for one-channel models
+            picture = picture[..., :3].mean(axis=2)
+        return picture[None]
+    raise CommandError(f"input {item}: use .npy, .npz, .png or .jpg files")
+
+
+def _in_trained_range(item: str, array: np.ndarray, metadata: dict[str, Any]) -> np.ndarray:
+    """Pixels in the units the model was trained on, or one clear error.
+
+    Images already scaled to [0, 1] (as PNG readers return them, or a user's own
+    normalised arrays) are scaled back to the training units, the same rule for every
+    file type. Values outside the training range are refused; an image whose
+    brightness is on the other side of the range from the training images (white
+    digits on black vs black on white) gets a warning.
+    """
+    preprocessing = metadata["preprocessing"]
+    if not np.issubdtype(array.dtype, np.number) or array.dtype.kind == "c":
+        raise CommandError(f"input {item} holds {array.dtype} values, not numbers")
+    array = array.astype(np.float32)
+    if not np.all(np.isfinite(array)):
+        raise CommandError(f"input {item} contains NaN or Inf")
+    if preprocessing["type"] != "scale" or array.size == 0:
+        return array
+    divisor = float(preprocessing["divisor"])
+    low, high = metadata.get("input_range", [0.0, divisor])
+    if divisor > 1 and high > 1 and array.min() >= 0 and 0 < array.max() <= 1:
+        array = array * np.float32(divisor)
+        print(f"note: input {item} holds values in [0, 1]; read as pixels scaled by 1/"
+              f"{divisor:g} (the model was trained on {low:g}..{high:g})", file=sys.stderr)
+    if array.min() < low - 1e-3 * (high - low) or array.max() > high * (1 + 1e-3):
+        raise CommandError(f"input {item} has values from {array.min():g} to "
+                           f"{array.max():g}; the model was trained on {low:g}..{high:g}")
+    trained_mean = metadata.get("input_mean")
+    if trained_mean is not None:
+        middle = (low + high) / 2
+        if (array.mean() - middle) * (trained_mean - middle) < 0 and \
+                abs(array.mean() - middle) > 0.2 * (high - low):
+            print(f"warning: input {item} looks inverted (mean {array.mean():.3g}, the training "
+                  f"images' {trained_mean:.3g}): the model was trained on "
+                  f"{'dark' if trained_mean < middle else 'light'} backgrounds; try "
+                  f"{high:g} - x", file=sys.stderr)
+    return array
+
+
 def _read_inputs(paths: Sequence[str], metadata: dict[str, Any]) -> tuple[list[str], np.ndarray]:
     names: list[str] = []
     arrays = []
@@ -295,28 +565,8 @@ def _read_inputs(paths: Sequence[str], metadata: dict[str, Any]) -> tuple[list[s
         path = Path(item)
         if not path.is_file():
             raise CommandError(f"input {item} does not exist")
-        if path.suffix == ".npy":
-            array = np.load(path)
-        elif path.suffix == ".npz":
-            with np.load(path) as archive:
-                if not archive.files:
-                    raise CommandError(f"{item} holds no arrays")
-                array = archive[archive.files[0]]
-        elif path.suffix.lower() in (".png", ".jpg", ".jpeg"):
-            try:
-                from matplotlib import image as mpimage
-            except ImportError:
-                raise CommandError("reading images needs matplotlib: pip install "
-                                   "steepest[plot]") from None
-            picture = np.asarray(mpimage.imread(path), dtype=np.float32)
-            if picture.ndim == 3:  # colour: average to grey for one-channel models
-                picture = picture[..., :3].mean(axis=2)
-            if picture.max() <= 1.0:
-                picture = picture * metadata["preprocessing"].get("divisor", 1.0)
-            array = picture[None]
-        else:
-            raise CommandError(f"input {item}: use .npy, .npz, .png or .jpg files")
-        array = _as_batch(item, np.asarray(array), metadata["preprocessing"])
+        array = _as_batch(item, _read_array(item, path), metadata["preprocessing"])
+        array = _in_trained_range(item, array, metadata)
         arrays.append(array)
         names.extend(f"{item}[{i}]" if len(array) > 1 else item for i in range(len(array)))
     try:
@@ -328,18 +578,25 @@ def _read_inputs(paths: Sequence[str], metadata: dict[str, Any]) -> tuple[list[s
 def command_predict(args: argparse.Namespace) -> int:
     model, metadata = _load_run(args.folder)
     names, raw = _read_inputs(args.inputs, metadata)
-    probabilities = predict_proba(model, prepare(raw, metadata["preprocessing"]))
+    task = _task_of(model)
+    outputs = forward_in_batches(model, prepare(raw, metadata["preprocessing"]))
+    probabilities = task.class_probabilities(outputs)  # (m, C), binary models too
     classes = metadata["classes"]
+    if probabilities.shape[1] > len(classes):
+        raise CommandError(f"{args.folder}: the model has {probabilities.shape[1]} outputs but "
+                           f"its metadata names {len(classes)} classes; the run folder was "
+                           "edited or is damaged")
     lines = ["input,prediction,probability"]
     for name, p in zip(names, probabilities):
-        if p.shape[0] == 1:  # sigmoid: probability of class 1
-            label, confidence = (1, p[0]) if p[0] > 0.5 else (0, 1 - p[0])
-        else:
-            label, confidence = int(p.argmax()), p.max()
-        lines.append(f"{name},{classes[label]},{confidence:.4f}")
+        label = int(p.argmax())
+        lines.append(f"{name},{classes[label]},{p[label]:.4f}")
     text = "\n".join(lines) + "\n"
     if args.output:
-        Path(args.output).write_text(text)
+        target = Path(args.output)
+        if target.exists() and not args.overwrite:
+            raise CommandError(f"--output {target} exists; choose another file or pass "
+                               "--overwrite")
+        atomic_write(target, text.encode())
         print(f"wrote {len(names)} predictions to {args.output}")
     else:
         print(text, end="")
@@ -364,6 +621,28 @@ def _positive_int(text: str) -> int:
 _positive_int.__name__ = "positive integer"
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text}")
+    return value
+
+
+_non_negative_int.__name__ = "non-negative integer"
+
+
+def _hidden_sizes(text: str) -> str:
+    sizes = [part.strip() for part in text.split(",") if part.strip()]
+    for part in sizes:
+        if not part.isdigit() or int(part) == 0:
+            raise argparse.ArgumentTypeError(f"must be positive layer sizes separated by commas "
+                                             f"(e.g. 256,128); got {text}")
+    return ",".join(sizes)
+
+
+_hidden_sizes.__name__ = "layer sizes"
+
+
 def _batch_size(text: str) -> int:
     if text in ("full", "all", "m"):
         return 0
@@ -385,6 +664,18 @@ def _rate(low: float, high: float, low_open: bool = False) -> Any:
     return parse
 
 
+def _defaults(key: str) -> str:
+    """One default per model, for --help: 'lenet5 3e-3, mlp 2e-3, logistic 0.5'."""
+    def show(value: Any) -> str:
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if key == "batch_size" and value == 0:
+            return "full"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{model} {show(values[key])}" for model, values in DEFAULTS.items())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="steepest", description="Deep learning from the course notes: train, "
                      "evaluate and predict with steepest.")
@@ -403,23 +694,27 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=MODELS, default="lenet5",
                        help="lenet5 (CONV-POOL-CONV-POOL-FC-FC-softmax), mlp (an L-layer "
                        "network) or logistic (logistic regression, binary data only)")
-    train.add_argument("--hidden", default="128",
+    train.add_argument("--hidden", type=_hidden_sizes, default="128",
                        help="mlp: hidden layer sizes, comma-separated (default 128)")
     train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "leaky_relu"),
                        default="relu", help="mlp: hidden activation g (default relu)")
     train.add_argument("--epochs", type=_positive_int,
-                       help="passes over the training set (default 10; logistic 50)")
+                       help="passes over the training set (default: " + _defaults("epochs")
+                       + ")")
     train.add_argument("--batch-size", type=_batch_size, dest="batch_size",
                        help="mini-batch size: a power of two such as 64 or 128, 1 for "
-                       "stochastic gradient descent, or 'full' for batch gradient descent")
+                       "stochastic gradient descent, or 'full' for batch gradient descent "
+                       "(default: " + _defaults("batch_size") + ")")
     train.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
                        help="update rule: adam (momentum + RMSprop with bias correction, "
                        "default), momentum, rmsprop, or gd (plain gradient descent)")
     train.add_argument("--lr", type=_rate(0.0, 10.0, low_open=True),
-                       help="learning rate alpha0, the first hyperparameter to tune")
+                       help="learning rate alpha0, the first hyperparameter to tune (default: "
+                       + _defaults("lr") + ")")
     train.add_argument("--decay", type=_rate(0.0, 100.0),
-                       help="learning-rate decay: alpha = alpha0 / (1 + decay * epoch); 0 keeps "
-                       "alpha fixed")
+                       help="learning-rate decay: alpha = alpha0 / (1 + decay * epoch), epochs "
+                       "counted from 0; 0 keeps alpha fixed (default: " + _defaults("decay")
+                       + ")")
     train.add_argument("--keep-prob", type=_rate(0.0, 1.0, low_open=True), default=1.0,
                        dest="keep_prob",
                        help="mlp: inverted-dropout keep probability of the hidden units (1.0 "
@@ -429,16 +724,23 @@ def build_parser() -> argparse.ArgumentParser:
                        "cost (default 0)")
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                        help="image data augmentation: random shifts of up to 2 pixels "
-                       "(default on for lenet5)")
+                       "(default: " + _defaults("augment") + "; images only)")
+    train.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=True,
+                       dest="early_stopping",
+                       help="stop when dev_loss has not improved for max(3, epochs // 3) "
+                       "epochs and restore the weights of the best epoch (default: on)")
     train.add_argument("--human-error", type=float, dest="human_error",
                        help="human-level error, the proxy for the Bayes error in the diagnosis "
                        "(default: assume 0)")
-    train.add_argument("--seed", type=int, default=0,
+    train.add_argument("--seed", type=_non_negative_int, default=0,
                        help="seed of the split, the initial weights and the shuffling")
     train.add_argument("--out", help="output folder (default: a new folder under runs/)")
     train.add_argument("--overwrite", action="store_true",
                        help="allow writing into a non-empty --out folder")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--resume", metavar="RUN",
+                       help="continue an interrupted run (Ctrl-C or SIGTERM) in its folder, "
+                       "with its arguments; it ends exactly as an uninterrupted run would")
     train.set_defaults(handler=command_train)
 
     evaluate_parser = commands.add_parser(
@@ -458,7 +760,10 @@ def build_parser() -> argparse.ArgumentParser:
         "a batch, raw like the training data, e.g. uint8 pixels) or .png/.jpg images.")
     predict_parser.add_argument("folder", help="the run folder (or its model/ folder)")
     predict_parser.add_argument("inputs", nargs="+", help="input files")
-    predict_parser.add_argument("--output", help="write the predictions as CSV here")
+    predict_parser.add_argument("--output", help="write the predictions as CSV here (never "
+                                "over an existing file unless --overwrite)")
+    predict_parser.add_argument("--overwrite", action="store_true",
+                                help="allow --output to replace an existing file")
     predict_parser.set_defaults(handler=command_predict)
     return parser
 
@@ -479,4 +784,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             TypeError, KeyError, OSError, ImportError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"steepest {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a bug of ours: still one line (STEEPEST_DEBUG=1 shows all)
+        if os.environ.get("STEEPEST_DEBUG"):
+            raise
+        print(f"steepest {args.command}: internal error: {type(error).__name__}: {error} "
+              "(please report it; STEEPEST_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1

@@ -1,8 +1,10 @@
 """Stateless functions of tensors: activations, the linear op, losses, penalties.
 
 Import it as ``import steepest.functional as F``. Layers in :mod:`steepest.nn` hold
-parameters and call these. Everything here is differentiable; the losses take
-logits and are numerically stable.
+parameters and call these (a layer's ``forward`` is one call into this module).
+Everything here is differentiable; the losses take logits and are numerically
+stable. Every function accepts Tensors, NumPy arrays and Python lists or numbers
+alike and returns a Tensor.
 
 Example:
     >>> import numpy as np
@@ -30,11 +32,12 @@ from .ops.loss import (
 )
 from .ops.norm import batch_norm, log_softmax, softmax
 from .ops.random import dropout
+from .ops.shape import flatten
 
 __all__ = [
     "avg_pool2d", "batch_norm", "conv2d", "conv_output_size", "global_avg_pool2d", "max_pool2d",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
-    "l1_penalty",
+    "flatten", "l1_penalty",
     "l2_penalty", "leaky_relu", "linear", "log_softmax", "masked_binary_cross_entropy_with_logits",
     "mse_loss", "relu", "sigmoid", "softmax", "tanh",
 ]

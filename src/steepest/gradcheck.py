@@ -12,8 +12,11 @@ backpropagated d[i] by the relative error
     ||d_approx - d||_2 / (||d_approx||_2 + ||d||_2).
 
 The seed's reading: about 1e-7 or less is right; above 1e-5 look closer; above
-1e-3 there is almost certainly a bug. The report also gives the error per
-parameter, so a failure points at the component to debug. Use it for debugging
+1e-3 there is almost certainly a bug. A report makes one decision, ``passed``
+(``relative_error <= tol``), and its verdict word agrees with it: a passed check
+reads "correct" or "probably correct", a failed one "look closer" or "bug". The
+report also gives the error per parameter, so a failure points at the component
+to debug. Use it for debugging
 only, never in training; include the regularisation term; never with dropout on.
 Checks run in float64 whatever the model's dtype, and leave the model as they
 found it (weights, buffers, dtype, gradients).
@@ -29,33 +32,52 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ._validation import ShapeError, fmt_shape, real
 from .autograd import Tensor, no_grad
-from .backend import array_module, to_numpy
+from .backend import array_module, resolve_rng, to_numpy
 from .nn.module import Module
 
-BANDS = ((1e-7, "correct"), (1e-5, "probably correct"), (1e-3, "look closer"))
+Verdict = Literal["correct", "probably correct", "look closer", "bug"]
+BANDS: tuple[tuple[float, Verdict], ...] = (
+    (1e-7, "correct"), (1e-5, "probably correct"), (1e-3, "look closer"))
+PASSING: tuple[Verdict, ...] = ("correct", "probably correct")
 
 
-def verdict(relative_error: float) -> str:
-    """The seed's reading of a relative error.
+def verdict(relative_error: float, tol: float | None = None) -> Verdict:
+    """The seed's reading of a relative error; with ``tol``, one that agrees with pass/fail.
+
+    Without ``tol`` it is the seed's band: "correct" up to 1e-7, "probably correct"
+    up to 1e-5, "look closer" up to 1e-3, "bug" above (and for NaN or inf).
+
+    With ``tol`` the check passes when ``relative_error <= tol``, and the word never
+    contradicts that: a pass reads "correct" (at most 1e-7) or "probably correct"
+    (above, but within the tolerance you chose); a failure reads "bug" (above 1e-3)
+    or "look closer" (including errors the seed would call probably correct but
+    which a stricter ``tol`` rejects). A check passed exactly when the word is in
+    :data:`PASSING`.
 
     Example:
         >>> verdict(3e-9), verdict(2e-6), verdict(1e-4), verdict(0.2)
         ('correct', 'probably correct', 'look closer', 'bug')
+        >>> verdict(2e-6, tol=1e-7), verdict(1e-4, tol=1e-3)
+        ('look closer', 'probably correct')
     """
-    if not math.isfinite(relative_error):
+    if tol is None:
+        if not math.isfinite(relative_error):
+            return "bug"
+        for bound, word in BANDS:
+            if relative_error <= bound:
+                return word
         return "bug"
-    for bound, word in BANDS:
-        if relative_error <= bound:
-            return word
-    return "bug"
+    if relative_error <= tol:  # False for NaN
+        return "correct" if relative_error <= BANDS[0][0] else "probably correct"
+    return "look closer" if relative_error <= BANDS[2][0] else "bug"
 
 
 def relative_error(approx: Any, analytic: Any) -> float:
@@ -82,7 +104,7 @@ class GradcheckRow:
     checked: int
     relative_error: float
     max_abs_difference: float
-    verdict: str
+    verdict: Verdict | Literal["not checked"]
 
 
 @dataclass(frozen=True)
@@ -91,11 +113,14 @@ class GradcheckReport:
 
     Attributes:
         relative_error: over all checked components together (the seed's number).
-        passed: ``relative_error <= tol``.
+        passed: ``relative_error <= tol``; the one decision ``verdict`` also reads.
         tol: the threshold used.
         eps: the step of the two-sided differences.
-        verdict: the seed's reading of ``relative_error``.
-        rows: one :class:`GradcheckRow` per input or parameter.
+        verdict: ``verdict(relative_error, tol)``: "correct" or "probably correct"
+            exactly when ``passed``, else "look closer" or "bug".
+        rows: one :class:`GradcheckRow` per input or parameter, each judged by the
+            same rule at the same ``tol`` (a row whose gradient is tiny next to the
+            others can fail while the overall, the seed's number, passes).
         worst: the name of the row with the largest relative error.
     """
 
@@ -103,7 +128,7 @@ class GradcheckReport:
     passed: bool
     tol: float
     eps: float
-    verdict: str
+    verdict: Verdict
     rows: tuple[GradcheckRow, ...]
     worst: str | None
 
@@ -140,19 +165,62 @@ def _scalar(value: Any, projection: Any) -> Tensor:
     return (value * projection(value.shape)).sum()
 
 
-def _projection_factory(seed: int) -> Callable[[tuple[int, ...]], Any]:
+def _projection_factory(rng: np.random.Generator) -> Callable[[tuple[int, ...]], Any]:
     cache: dict[tuple[int, ...], Any] = {}
 
     def projection(shape: tuple[int, ...]) -> Any:
         if shape not in cache:
-            cache[shape] = np.random.default_rng(seed).standard_normal(shape)
+            cache[shape] = rng.standard_normal(shape)
         return cache[shape]
 
     return projection
 
 
+def allocate_checks(sizes: Sequence[int], max_checks: int | None) -> list[int]:
+    """How many components of each tensor to check within a budget of ``max_checks``.
+
+    The budget is spread over all tensors rather than spent on the first: with
+    ``max_checks`` at least the number of non-empty tensors, every one gets a
+    check and the rest go in proportion to size (largest remainder); with fewer,
+    one check each goes to tensors evenly spaced through the list.
+
+    Args:
+        sizes: the number of components of each tensor.
+        max_checks: the budget, or None for every component.
+
+    Returns:
+        The number of components to check in each tensor (at most its size).
+
+    Example:
+        >>> allocate_checks([1000, 10, 100, 1], 20)
+        [16, 1, 2, 1]
+        >>> allocate_checks([6, 6, 6, 6, 6], 2)
+        [1, 0, 0, 0, 1]
+    """
+    sizes = [int(s) for s in sizes]
+    if max_checks is None or max_checks >= sum(sizes):
+        return sizes
+    filled = [i for i, s in enumerate(sizes) if s > 0]
+    counts = [0] * len(sizes)
+    if max_checks < len(filled):
+        for position in np.linspace(0, len(filled) - 1, max_checks).round().astype(int):
+            counts[filled[position]] = 1  # spacing >= 1, so the positions are distinct
+        return counts
+    spare = [sizes[i] - 1 for i in filled]
+    remaining = max_checks - len(filled)
+    shares = [remaining * c / sum(spare) for c in spare]  # each <= its spare capacity
+    extra = [math.floor(share) for share in shares]
+    by_remainder = sorted(range(len(filled)), key=lambda k: shares[k] - extra[k], reverse=True)
+    for k in by_remainder[:remaining - sum(extra)]:
+        extra[k] += 1
+    for k, i in enumerate(filled):
+        counts[i] = 1 + extra[k]
+    return counts
+
+
 def _check(names: Sequence[str], tensors: Sequence[Tensor], objective: Callable[[], Tensor],
-           eps: float, tol: float, max_checks: int | None, seed: int) -> GradcheckReport:
+           eps: float, tol: float, max_checks: int | None,
+           rng: np.random.Generator) -> GradcheckReport:
     """Analytic gradients by backward, numerical ones by two-sided differences."""
     for t in tensors:
         t.grad = None
@@ -160,28 +228,26 @@ def _check(names: Sequence[str], tensors: Sequence[Tensor], objective: Callable[
     analytic = [np.zeros(t.shape) if t.grad is None else to_numpy(t.grad).astype(np.float64)
                 for t in tensors]
 
-    sizes = [t.data.size for t in tensors]
-    total = int(sum(sizes))
-    if total == 0:
+    sizes = [int(t.data.size) for t in tensors]
+    if sum(sizes) == 0:
         raise ValueError("gradcheck: there are no components to check (all inputs are empty)")
-    picked = np.arange(total)
-    if max_checks is not None and max_checks < total:
-        picked = np.sort(np.random.default_rng(seed).choice(total, max_checks, replace=False))
-    offsets = np.cumsum([0, *sizes])
+    counts = allocate_checks(sizes, max_checks)
 
     approx = [np.full(t.shape, np.nan) for t in tensors]
     with no_grad():
-        for flat in picked:
-            k = int(np.searchsorted(offsets, flat, side="right") - 1)
-            index = np.unravel_index(int(flat - offsets[k]), tensors[k].shape)
+        for k, (size, count) in enumerate(zip(sizes, counts)):
+            picked = np.arange(size) if count == size else np.sort(
+                rng.choice(size, count, replace=False))
             data = tensors[k].data
-            original = data[index].item()
-            data[index] = original + eps
-            plus = float(objective().item())
-            data[index] = original - eps
-            minus = float(objective().item())
-            data[index] = original
-            approx[k][index] = (plus - minus) / (2 * eps)
+            for flat in picked:
+                index = np.unravel_index(int(flat), tensors[k].shape)
+                original = data[index].item()
+                data[index] = original + eps
+                plus = float(objective().item())
+                data[index] = original - eps
+                minus = float(objective().item())
+                data[index] = original
+                approx[k][index] = (plus - minus) / (2 * eps)
 
     rows = []
     all_approx, all_analytic = [], []
@@ -193,14 +259,15 @@ def _check(names: Sequence[str], tensors: Sequence[Tensor], objective: Callable[
             continue
         error = relative_error(a[mask], g[mask])
         rows.append(GradcheckRow(name, t.shape, checked, error,
-                                 float(np.max(np.abs(a[mask] - g[mask]))), verdict(error)))
+                                 float(np.max(np.abs(a[mask] - g[mask]))),
+                                 verdict(error, tol)))
         all_approx.append(a[mask])
         all_analytic.append(g[mask])
     overall = relative_error(np.concatenate(all_approx), np.concatenate(all_analytic))
     checked_rows = [r for r in rows if r.checked]
     worst = max(checked_rows, key=lambda r: r.relative_error).name if checked_rows else None
-    return GradcheckReport(overall, bool(overall <= tol), tol, eps, verdict(overall),
-                           tuple(rows), worst)
+    word = verdict(overall, tol)  # the one decision: passed and the word both come from it
+    return GradcheckReport(overall, word in PASSING, tol, eps, word, tuple(rows), worst)
 
 
 def _validate_settings(eps: float, tol: float, max_checks: int | None) -> None:
@@ -214,7 +281,8 @@ def _validate_settings(eps: float, tol: float, max_checks: int | None) -> None:
 
 def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], *, eps: float = 1e-7,
               tol: float = 1e-7, names: Sequence[str] | None = None,
-              max_checks: int | None = None, seed: int = 0) -> GradcheckReport:
+              max_checks: int | None = None,
+              rng: np.random.Generator | int | None = 0) -> GradcheckReport:
     """Check the gradients of ``fn`` with respect to each floating input.
 
     Args:
@@ -226,8 +294,11 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], *, eps: float = 
         eps: the step of the two-sided difference (the seed's 1e-7).
         tol: ``passed`` is ``relative_error <= tol``.
         names: names for the report's rows (default ``input0``, ``input1`` ...).
-        max_checks: check only this many randomly chosen components (for speed).
-        seed: the seed of the random projection and of the component choice.
+        max_checks: check only this many randomly chosen components (for speed),
+            spread over the inputs by :func:`allocate_checks`.
+        rng: draws the random projection and the component choice: a
+            ``numpy.random.Generator``, an int seed, or None for steepest's default
+            generator. Default 0, so repeated checks see the same components.
 
     Returns:
         A :class:`GradcheckReport`; ``print(report)`` shows the table.
@@ -258,9 +329,10 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], *, eps: float = 
             arguments.append(value)
     if not checked:
         raise TypeError("gradcheck: none of the inputs is floating-point; nothing to check")
-    projection = _projection_factory(seed)
+    generator = resolve_rng(rng)
+    projection = _projection_factory(generator)
     return _check(checked_names, checked, lambda: _scalar(fn(*arguments), projection),
-                  eps, tol, max_checks, seed)
+                  eps, tol, max_checks, generator)
 
 
 def _refuse_dropout(model: Module) -> None:
@@ -279,7 +351,7 @@ def gradcheck_model(model: Module | Callable[[Tensor], Tensor], loss_fn: Callabl
                     X: Any, y: Any, *, params: Mapping[str, Tensor] | None = None,
                     regularization: Callable[[Any, int], Tensor] | None = None,
                     eps: float = 1e-7, tol: float = 1e-7, max_checks: int | None = None,
-                    seed: int = 0) -> GradcheckReport:
+                    rng: np.random.Generator | int | None = 0) -> GradcheckReport:
     """Check backpropagation through a whole model: J(theta) = loss(model(X), y) [+ penalty].
 
     Args:
@@ -294,8 +366,12 @@ def gradcheck_model(model: Module | Callable[[Tensor], Tensor], loss_fn: Callabl
             the regularisation term when you check), e.g. ``steepest.nn.L2(0.1)``.
         eps: the two-sided difference step.
         tol: ``passed`` is ``relative_error <= tol``.
-        max_checks: check this many random components of theta (default: all).
-        seed: seeds the component choice.
+        max_checks: check this many random components of theta (default: all),
+            spread over the parameters by :func:`allocate_checks`: when it is at
+            least the number of parameters, every parameter gets checked.
+        rng: draws the component choice: a ``numpy.random.Generator``, an int seed,
+            or None for steepest's default generator (default 0: the same
+            components every call).
 
     Returns:
         A :class:`GradcheckReport` with one row per parameter, by name.
@@ -316,6 +392,7 @@ def gradcheck_model(model: Module | Callable[[Tensor], Tensor], loss_fn: Callabl
         dtype('float32')
     """
     _validate_settings(eps, tol, max_checks)
+    generator = resolve_rng(rng)
     if isinstance(model, Module):
         if params is not None:
             raise ValueError("gradcheck_model: `params` is only for plain functions; a Module "
@@ -371,20 +448,10 @@ def gradcheck_model(model: Module | Callable[[Tensor], Tensor], loss_fn: Callabl
             return cost.reshape(())
 
         return _check([n for n, _ in named], [p for _, p in named], objective, eps, tol,
-                      max_checks, seed)
+                      max_checks, generator)
     finally:
         for p, data, grad in saved:
             p.data, p.grad = data, grad
         for module, name, value in saved_buffers:
             setattr(module, name, value)
 
-
-def parameters_to_vector(tensors: Iterable[Tensor]) -> np.ndarray:
-    """Flatten tensors into the seed's one long vector theta (float64, on the host).
-
-    Example:
-        >>> import steepest as st
-        >>> parameters_to_vector([st.tensor([[1.0, 2.0]]), st.tensor([3.0])])
-        array([1., 2., 3.])
-    """
-    return np.concatenate([to_numpy(t.data).astype(np.float64).ravel() for t in tensors])

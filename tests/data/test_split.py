@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
+import steepest as st
 from steepest import ShapeError
 from steepest.data import recommend_split, train_dev_split, train_dev_test_split
 
@@ -24,30 +25,51 @@ def test_the_seeds_recommendations() -> None:
 
 def test_fractions_and_counts() -> None:
     X, y = np.arange(1000).reshape(500, 2), np.arange(500) % 5
-    splits = train_dev_test_split(X, y, sizes=(0.7, 0.2, 0.1), seed=0)
+    splits = train_dev_test_split(X, y, sizes=(0.7, 0.2, 0.1), rng=0)
     assert splits.sizes() == {"train": 350, "dev": 100, "test": 50}
     seen = np.concatenate([splits.train[1], splits.dev[1], splits.test[1]])
     assert len(seen) == 500
     rows = np.concatenate([splits.train[0][:, 0], splits.dev[0][:, 0], splits.test[0][:, 0]])
     assert sorted(rows.tolist()) == list(range(0, 1000, 2))  # each example exactly once
-    counts = train_dev_test_split(X, y, sizes=(300, 200), seed=0)
+    counts = train_dev_test_split(X, y, sizes=(300, 200), rng=0)
     assert counts.sizes() == {"train": 300, "dev": 200} and counts.test is None
 
 
 def test_reproducible_under_a_seed() -> None:
     X = np.arange(100)
-    a = train_dev_test_split(X, sizes=(0.6, 0.2, 0.2), seed=3)
-    b = train_dev_test_split(X, sizes=(0.6, 0.2, 0.2), seed=3)
+    a = train_dev_test_split(X, sizes=(0.6, 0.2, 0.2), rng=3)
+    b = train_dev_test_split(X, sizes=(0.6, 0.2, 0.2), rng=3)
     np.testing.assert_array_equal(a.dev[0], b.dev[0])
-    c = train_dev_test_split(X, sizes=(0.6, 0.2, 0.2), seed=4)
+    c = train_dev_test_split(X, sizes=(0.6, 0.2, 0.2), rng=4)
     assert not np.array_equal(a.dev[0], c.dev[0])
+    generator = np.random.default_rng(3)
+    d = train_dev_test_split(X, sizes=(0.6, 0.2, 0.2), rng=generator)
+    np.testing.assert_array_equal(a.dev[0], d.dev[0])  # a Generator is used as given
+
+
+def test_no_rng_draws_from_steepests_default_generator() -> None:
+    X = np.arange(100)
+    st.seed(11)
+    a = train_dev_split(X, size=0.3)
+    st.seed(11)
+    b = train_dev_split(X, size=0.3)
+    np.testing.assert_array_equal(a.train_dev[0], b.train_dev[0])
+    c = train_dev_split(X, size=0.3)  # the default generator moved on
+    assert not np.array_equal(a.train_dev[0], c.train_dev[0])
+
+
+def test_the_rng_argument_is_the_only_randomness_argument() -> None:
+    with pytest.raises(TypeError, match=r"`rng` must be a numpy\.random\.Generator"):
+        train_dev_test_split(np.zeros((10, 2)), sizes=(0.6, 0.2, 0.2), rng="0")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'seed'"):
+        train_dev_split(np.zeros((10, 2)), seed=0)  # type: ignore[call-arg]
 
 
 def test_stratified_proportions_match_sklearn() -> None:
     rng = np.random.default_rng(0)
     y = rng.choice(4, size=997, p=[0.5, 0.3, 0.15, 0.05])
     X = np.arange(997)
-    ours = train_dev_test_split(X, y, sizes=(0.6, 0.2, 0.2), stratify=y, seed=0)
+    ours = train_dev_test_split(X, y, sizes=(0.6, 0.2, 0.2), stratify=y, rng=0)
     rest_x, _test_x, rest_y, test_y = train_test_split(X, y, test_size=0.2, stratify=y,
                                                       random_state=0)
     _, _dev_x, _, dev_y = train_test_split(rest_x, rest_y, test_size=0.25, stratify=rest_y,
@@ -62,7 +84,7 @@ def test_stratified_proportions_match_sklearn() -> None:
 
 def test_train_dev_set_comes_from_the_training_data() -> None:
     X, y = np.arange(200).reshape(100, 2), np.arange(100) % 2
-    splits = train_dev_split(X, y, size=0.2, stratify=y, seed=0)
+    splits = train_dev_split(X, y, size=0.2, stratify=y, rng=0)
     assert splits.sizes() == {"train": 80, "train_dev": 20}
     assert np.bincount(splits.train_dev[1]).tolist() == [10, 10]
     assert not set(splits.train[0][:, 0]) & set(splits.train_dev[0][:, 0])

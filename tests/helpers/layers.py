@@ -1,7 +1,8 @@
 """The layer conformance helper (after Keras's run_layer_test).
 
 For any layer: the output shape, a gradient for every parameter (and the input),
-a state_dict round trip into a fresh copy, and train/eval behaviour.
+a state_dict round trip into a fresh copy, the same output for a Tensor, an ndarray
+and a list, and train/eval behaviour.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ def check_layer(make: Callable[[], st.nn.Module], input_shape: tuple[int, ...],
     layer.eval()
     clone.eval()
     np.testing.assert_array_equal(layer(x).data, clone(x).data)
+    for same in (x.data, x.data.tolist()):  # one coercion point: arrays and lists alike
+        out = layer(same)
+        assert isinstance(out, st.Tensor), f"{layer}: returned {type(out).__name__}"
+        np.testing.assert_array_equal(out.data, layer(x).data)
 
     if train_eval_differ:
         layer.train()

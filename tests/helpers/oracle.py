@@ -4,7 +4,12 @@ An :class:`OpCase` is one row of the op table: a steepest function, the same
 computation in PyTorch, and how to make its inputs. :func:`compare_with_torch`
 checks shape, dtype, values and the gradient of every differentiable input (using a
 random upstream gradient, so every output element's gradient is checked), and
-:func:`check_gradients` runs ``steepest.gradcheck`` in float64.
+:func:`check_gradients` runs ``steepest.gradcheck`` in float64. Where PyTorch's result
+carries no gradient (argmax, comparisons), steepest's must not either.
+
+A :class:`FactoryCase` is one row for a tensor factory (``zeros``, ``arange`` ...):
+:func:`compare_factory_with_torch` checks shape, dtype, values and
+``requires_grad`` against the PyTorch call of the same name.
 """
 
 from __future__ import annotations
@@ -80,6 +85,11 @@ def compare_with_torch(case: OpCase, seed: int = 0) -> None:
         f"{case.name}: dtype {out.dtype} vs {expected.dtype}")
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=case.rtol,
                                atol=case.atol, err_msg=f"{case.name}: forward")
+    if not expected.requires_grad:
+        assert not out.requires_grad, (
+            f"{case.name}: the result requires grad, but PyTorch's does not")
+        return
+    assert out.requires_grad, f"{case.name}: the result does not require grad, PyTorch's does"
     upstream = rng.standard_normal(out.shape).astype(np.float32)
     out.backward(upstream)
     expected.backward(torch.from_numpy(upstream))
@@ -109,3 +119,31 @@ def check_gradients(case: OpCase, seed: int = 0) -> None:
 
     report = gradcheck(fn, checked, tol=case.gradcheck_tol)
     assert report.passed, f"{case.name}:\n{report}"
+
+
+@dataclass
+class FactoryCase:
+    """One factory row: a steepest call and the PyTorch call that must give the same tensor."""
+
+    name: str
+    fn: Callable[[], st.Tensor]
+    torch_fn: Callable[[], torch.Tensor]
+    rtol: float = 1e-6
+    atol: float = 0.0
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def compare_factory_with_torch(case: FactoryCase) -> None:
+    out = case.fn()
+    expected = case.torch_fn()
+    assert isinstance(out, st.Tensor), f"{case.name}: did not return a Tensor"
+    assert out.shape == tuple(expected.shape), (
+        f"{case.name}: shape {out.shape} vs {tuple(expected.shape)}")
+    assert out.dtype == np.dtype(str(expected.dtype).replace("torch.", "")), (
+        f"{case.name}: dtype {out.dtype} vs {expected.dtype}")
+    assert out.requires_grad == expected.requires_grad, f"{case.name}: requires_grad"
+    assert out.is_leaf, f"{case.name}: a factory must return a leaf"
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=case.rtol,
+                               atol=case.atol, err_msg=f"{case.name}: values")

@@ -53,7 +53,7 @@ def test_lenet5_learns_real_digits_to_97_percent() -> None:
     model = st.models.LeNet5(rng=0)
     optimizer = st.optim.Adam(model.parameters(), lr=st.optim.ExponentialDecay(3e-3, 0.8))
     history = st.train.fit(model, X[train], labels[train], dev=(X[dev], labels[dev]),
-                           optimizer=optimizer, epochs=10, batch_size=64, seed=0, verbose=0,
+                           optimizer=optimizer, epochs=10, batch_size=64, rng=0, verbose=0,
                            augment=st.data.augment.RandomCrop(28, padding=2),
                            callbacks=[st.train.EarlyStopping("dev_accuracy", patience=10)])
     assert max(history["dev_accuracy"]) >= 0.97

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
 import steepest as st
-from steepest import nn
+from steepest import ShapeError, nn
 
 
 class Block(nn.Module):
@@ -59,14 +61,47 @@ def test_load_state_dict_reports_every_problem_at_once() -> None:
     del state["second.bias"]
     state["extra.weight"] = np.zeros(2)
     state["first.weight"] = np.zeros((4, 3))
+    state["second.weight"] = np.zeros((1, 2))
     before = block.first.weight.data.copy()
-    with pytest.raises(KeyError) as error:
+    with pytest.raises(ShapeError) as error:
         block.load_state_dict(state)
+    assert isinstance(error.value, ValueError)  # not a KeyError
     message = str(error.value)
+    assert message.startswith("Block.load_state_dict: ")
     assert "missing keys: second.bias" in message
     assert "unexpected keys: extra.weight" in message
-    assert "first.weight: expected (3, 3), got (4, 3)" in message
+    assert ("shape mismatches: first.weight: expected (3, 3), got (4, 3); "
+            "second.weight: expected (1, 3), got (1, 2)") in message
+    assert "different architecture" in message
     np.testing.assert_array_equal(block.first.weight.data, before)  # nothing changed
+
+
+def test_load_state_dict_key_problems_are_a_value_error_with_the_fix() -> None:
+    net = nn.Linear(2, 1)
+    state = {"weight": np.ones((1, 2)), "scale": np.ones(1)}
+    with pytest.raises(ValueError, match=r"^Linear.load_state_dict: missing keys: bias. "
+                                         r"unexpected keys: scale \(pass strict=False") as error:
+        net.load_state_dict(state)
+    assert not isinstance(error.value, (ShapeError, KeyError))
+    assert not np.array_equal(net.weight.data, np.ones((1, 2)))  # nothing loaded
+
+
+def test_non_strict_load_returns_the_incompatible_keys() -> None:
+    net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    result = net.load_state_dict({"0.weight": np.ones((2, 2)), "head.weight": np.ones(3)},
+                                 strict=False)
+    assert isinstance(result, nn.IncompatibleKeys)
+    assert result == (["0.bias", "1.weight", "1.bias"], ["head.weight"])
+    assert result.missing_keys == ["0.bias", "1.weight", "1.bias"]
+    assert result.unexpected_keys == ["head.weight"]
+    np.testing.assert_array_equal(net[0].weight.data, np.ones((2, 2)))
+    assert net.load_state_dict(net.state_dict()) == nn.IncompatibleKeys([], [])
+
+
+def test_non_strict_load_still_refuses_a_shape_mismatch() -> None:
+    net = nn.Linear(2, 1)
+    with pytest.raises(ShapeError, match=r"weight: expected \(1, 2\), got \(2, 2\)"):
+        net.load_state_dict({"weight": np.ones((2, 2))}, strict=False)
 
 
 def test_load_state_dict_copies_and_casts() -> None:
@@ -77,13 +112,6 @@ def test_load_state_dict_copies_and_casts() -> None:
     np.testing.assert_allclose(target.weight.data, source.weight.data)
     state["weight"][0, 0] = 99
     assert target.weight.data[0, 0] != 99
-
-
-def test_non_strict_load() -> None:
-    net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
-    partial = {"0.weight": np.ones((2, 2))}
-    net.load_state_dict(partial, strict=False)
-    np.testing.assert_array_equal(net[0].weight.data, np.ones((2, 2)))
 
 
 def test_to_dtype() -> None:
@@ -120,3 +148,36 @@ def test_parameter_slot_type_checks() -> None:
     layer = nn.Linear(2, 2)
     with pytest.raises(TypeError, match="cannot assign ndarray to parameter 'weight'"):
         layer.weight = np.zeros((2, 2))
+
+
+def test_parameter_regularize_flag_defaults_and_survives_moves_and_loads() -> None:
+    layer = nn.Linear(3, 2)
+    assert layer.weight.regularize is True and layer.bias.regularize is False
+    norm = nn.BatchNorm1d(2)
+    assert norm.gamma.regularize is False and norm.beta.regularize is False
+    conv = nn.Conv2d(1, 2, 3)
+    assert conv.weight.regularize is True and conv.bias.regularize is False
+    weight, bias = layer.weight, layer.bias
+    layer.to(dtype="float64")
+    layer.load_state_dict({k: v * 2 for k, v in layer.state_dict().items()})
+    layer.requires_grad_(False).requires_grad_(True)
+    assert layer.weight is weight and layer.bias is bias  # the same Parameter objects
+    assert (layer.weight.regularize, layer.bias.regularize) == (True, False)
+    assert layer.weight.dtype == np.float64
+    assert all(isinstance(v, np.ndarray) for v in layer.state_dict().values())  # arrays only
+    clone = copy.deepcopy(layer)
+    assert (clone.weight.regularize, clone.bias.regularize) == (True, False)
+    rebuilt = nn.Linear(**layer.get_config())  # what steepest.load does: the constructor
+    assert (rebuilt.weight.regularize, rebuilt.bias.regularize) == (True, False)
+
+
+def test_parameter_repr_shows_an_exemption() -> None:
+    assert repr(nn.Parameter(np.zeros(1, np.float32))).startswith("Parameter containing:\n")
+    assert repr(nn.Parameter(np.zeros(1, np.float32), regularize=False)).startswith(
+        "Parameter containing (regularize=False):\n")
+
+
+def test_config_of_a_layer_that_inherits_its_constructor() -> None:
+    # MaxPool2d has no __init__ of its own; its arguments must still be recorded.
+    assert nn.MaxPool2d(3, stride=2).get_config() == {"kernel_size": 3, "stride": 2}
+    assert nn.CrossEntropyLoss("sum").get_config() == {"reduction": "sum"}

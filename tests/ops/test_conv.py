@@ -214,10 +214,18 @@ def test_conv_errors_name_the_numbers() -> None:
                                          r"height 3 \(= 3 \+ 0 \+ 0\); floor\(\(n \+ 2p - f\) / s"
                                          r"\) \+ 1 = floor\(\(3 \+ 0 - 5\) / 1\) \+ 1 = -1"):
         F.conv2d(x, np.zeros((1, 1, 5, 5), dtype=np.float32))
-    with pytest.raises(ShapeError, match=r"input has 1 channels .* expects 3"):
+    with pytest.raises(ShapeError, match=r"^conv2d: input has 1 channels \(shape \(1, 1, 3, 3\)\); "
+                                         r"expected 3, the in_channels of `weight` "
+                                         r"\(2, 3, 1, 1\)$"):
         F.conv2d(x, np.zeros((2, 3, 1, 1), dtype=np.float32))
-    with pytest.raises(ShapeError, match="input must be 4-D"):
+    with pytest.raises(ShapeError, match=r"^conv2d: expected a 4-D input \(N, C, H, W\); got shape "
+                                         r"\(1, 3, 3\) \(add the batch axis: x\[None\]\)$"):
         F.conv2d(np.zeros((1, 3, 3), dtype=np.float32), np.zeros((1, 1, 1, 1), np.float32))
+    with pytest.raises(ShapeError, match=r"^MyConv: expected a 4-D input"):
+        F.conv2d(np.zeros((3, 3), dtype=np.float32), np.zeros((1, 1, 1, 1), np.float32),
+                 owner="MyConv")
+    with pytest.raises(ValueError, match=r"^MyConv: `stride` must be a positive int"):
+        F.conv2d(x, np.zeros((1, 1, 1, 1), dtype=np.float32), stride=0, owner="MyConv")
     with pytest.raises(ValueError, match="`stride` must be a positive int or a pair"):
         F.conv2d(x, np.zeros((1, 1, 1, 1), dtype=np.float32), stride=0)
     with pytest.raises(ValueError, match="`padding` must be a non-negative int or a pair"):

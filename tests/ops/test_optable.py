@@ -14,7 +14,14 @@ import torch.nn.functional as TF
 
 import steepest as st
 import steepest.functional as F
-from helpers.oracle import OpCase, away_from, check_gradients, compare_with_torch
+from helpers.oracle import (
+    FactoryCase,
+    OpCase,
+    away_from,
+    check_gradients,
+    compare_factory_with_torch,
+    compare_with_torch,
+)
 from steepest import ops
 
 
@@ -204,6 +211,76 @@ CASES = [
            lambda a, b: 0.7 / 10 * ((a ** 2).sum() + (b ** 2).sum()), normal((3, 4), (2, 3))),
     OpCase("l1_penalty", lambda a, b: F.l1_penalty([a, b], lambd=0.7, m=5),
            lambda a, b: 0.7 / 10 * (a.abs().sum() + b.abs().sum()), kinked((3, 4), (2, 3))),
+    # Tensor methods a PyTorch user tries first.
+    OpCase("method relu", lambda x: x.relu(), lambda x: x.relu(), kinked((3, 4))),
+    OpCase("method sigmoid", lambda x: x.sigmoid(), lambda x: x.sigmoid(), normal((3, 4))),
+    OpCase("method tanh", lambda x: x.tanh(), lambda x: x.tanh(), normal((3, 4))),
+    OpCase("method softmax", lambda x: x.softmax(axis=0), lambda x: x.softmax(dim=0),
+           normal((3, 5))),
+    OpCase("method softmax default axis", lambda x: x.softmax(), lambda x: x.softmax(dim=-1),
+           normal((2, 3, 4))),
+    OpCase("method log", lambda x: x.log(), lambda x: x.log(), positive((3, 4))),
+    OpCase("method view", lambda x: x.view(4, -1), lambda x: x.view(4, -1), normal((2, 3, 2))),
+    OpCase("method view tuple", lambda x: x.view((3, 4)), lambda x: x.view((3, 4)),
+           normal((2, 6))),
+    OpCase("method max axis", lambda x: x.max(axis=1), lambda x: x.amax(dim=1),
+           _distinct_max((3, 4))),
+    OpCase("method min all", lambda x: x.min(), lambda x: x.amin(), _distinct_max((3, 4))),
+    OpCase("method argmax all", lambda x: x.argmax(), lambda x: x.argmax(),
+           _distinct_max((3, 4)), tags=("integer",)),
+    OpCase("method argmax axis", lambda x: x.argmax(axis=1), lambda x: x.argmax(dim=1),
+           _distinct_max((3, 4)), tags=("integer",)),
+    OpCase("method argmax axis -1 keepdims", lambda x: x.argmax(axis=-1, keepdims=True),
+           lambda x: x.argmax(dim=-1, keepdim=True), _distinct_max((2, 3, 4)),
+           tags=("integer",)),
+    OpCase("method argmin axis 0", lambda x: x.argmin(axis=0), lambda x: x.argmin(dim=0),
+           _distinct_max((3, 4)), tags=("integer",)),
+    OpCase("method argmin keepdims", lambda x: x.argmin(axis=1, keepdims=True),
+           lambda x: x.argmin(dim=1, keepdim=True), _distinct_max((3, 4)), tags=("integer",)),
+    # Coercion: the same ops fed plain arrays or lists, the other operand a tensor.
+    OpCase("mul by list", lambda a: a * [[2.0], [-1.0], [0.5]],
+           lambda a: a * torch.tensor([[2.0], [-1.0], [0.5]]), normal((3, 4))),
+    OpCase("add list on the left", lambda a: ops.add([1.0, 2.0, 3.0, 4.0], a),
+           lambda a: torch.tensor([1.0, 2.0, 3.0, 4.0]) + a, normal((3, 4))),
+]
+
+FACTORIES = [
+    FactoryCase("zeros ints", lambda: st.zeros(2, 3), lambda: torch.zeros(2, 3)),
+    FactoryCase("zeros tuple", lambda: st.zeros((2, 3)), lambda: torch.zeros((2, 3))),
+    FactoryCase("zeros 0-d", lambda: st.zeros(()), lambda: torch.zeros(())),
+    FactoryCase("zeros int64", lambda: st.zeros(4, dtype="int64"),
+                lambda: torch.zeros(4, dtype=torch.int64)),
+    FactoryCase("zeros requires_grad", lambda: st.zeros(2, requires_grad=True),
+                lambda: torch.zeros(2, requires_grad=True)),
+    FactoryCase("ones", lambda: st.ones(3, 1), lambda: torch.ones(3, 1)),
+    FactoryCase("ones list float64", lambda: st.ones([2, 2], dtype=np.float64),
+                lambda: torch.ones([2, 2], dtype=torch.float64)),
+    FactoryCase("ones empty", lambda: st.ones(0, 3), lambda: torch.ones(0, 3)),
+    FactoryCase("full float", lambda: st.full((2, 3), 0.5), lambda: torch.full((2, 3), 0.5)),
+    FactoryCase("full int", lambda: st.full((2,), 7), lambda: torch.full((2,), 7)),
+    FactoryCase("full bool", lambda: st.full((2,), True), lambda: torch.full((2,), True)),
+    FactoryCase("full int shape", lambda: st.full(3, -1.5), lambda: torch.full((3,), -1.5)),
+    FactoryCase("full dtype requires_grad",
+                lambda: st.full((2,), 3, dtype="float64", requires_grad=True),
+                lambda: torch.full((2,), 3, dtype=torch.float64, requires_grad=True)),
+    FactoryCase("arange end", lambda: st.arange(5), lambda: torch.arange(5)),
+    FactoryCase("arange start end step", lambda: st.arange(2, 11, 3),
+                lambda: torch.arange(2, 11, 3)),
+    FactoryCase("arange negative step", lambda: st.arange(5, 0, -2),
+                lambda: torch.arange(5, 0, -2)),
+    FactoryCase("arange float step", lambda: st.arange(0, 1, 0.1),
+                lambda: torch.arange(0, 1, 0.1)),
+    FactoryCase("arange float start", lambda: st.arange(-1.5, 2),
+                lambda: torch.arange(-1.5, 2)),
+    FactoryCase("arange empty", lambda: st.arange(3, 3), lambda: torch.arange(3, 3)),
+    FactoryCase("arange dtype", lambda: st.arange(4, dtype="float64", requires_grad=True),
+                lambda: torch.arange(4, dtype=torch.float64, requires_grad=True)),
+    FactoryCase("eye", lambda: st.eye(3), lambda: torch.eye(3)),
+    FactoryCase("eye rectangular", lambda: st.eye(2, 4), lambda: torch.eye(2, 4)),
+    FactoryCase("eye int", lambda: st.eye(2, dtype="int64"),
+                lambda: torch.eye(2, dtype=torch.int64)),
+    FactoryCase("cat", lambda: st.cat([st.ones(2, 1), st.zeros(2, 2)], axis=1),
+                lambda: torch.cat([torch.ones(2, 1), torch.zeros(2, 2)], dim=1)),
 ]
 
 
@@ -212,9 +289,21 @@ def test_matches_torch(case: OpCase) -> None:
     compare_with_torch(case)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.name != "max ties share"], ids=str)
+@pytest.mark.parametrize("case", [c for c in CASES if c.name != "max ties share"
+                                  and "integer" not in c.tags], ids=str)
 def test_gradcheck(case: OpCase) -> None:
     check_gradients(case)
+
+
+@pytest.mark.parametrize("case", FACTORIES, ids=str)
+def test_factory_matches_torch(case: FactoryCase) -> None:
+    compare_factory_with_torch(case)
+
+
+def test_every_factory_has_a_row() -> None:
+    names = " ".join(c.name for c in FACTORIES)
+    for factory in ["zeros", "ones", "full", "arange", "eye", "cat"]:
+        assert factory in names, factory
 
 
 def test_every_primitive_has_a_row() -> None:
@@ -224,7 +313,9 @@ def test_every_primitive_has_a_row() -> None:
                       "log", "sqrt", "abs", "maximum", "minimum", "clip", "where", "sigmoid",
                       "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "linear",
                       "cross_entropy", "bce with logits", "bce", "masked bce", "mse",
-                      "l2_penalty", "l1_penalty", "broadcast_to"]:
+                      "l2_penalty", "l1_penalty", "broadcast_to", "method relu",
+                      "method sigmoid", "method tanh", "method softmax", "method log",
+                      "method view", "method argmax", "method argmin"]:
         assert primitive in names, primitive
 
 

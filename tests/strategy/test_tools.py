@@ -86,3 +86,35 @@ def test_learning_curves(tmp_path) -> None:
     assert (tmp_path / "sizes.png").stat().st_size > 1000
     with pytest.raises(KeyError, match="has no 'f1'"):
         curve_from_history(history, "f1")
+
+
+def test_learning_curve_takes_rng_and_hands_one_seed_to_every_run(monkeypatch) -> None:
+    from steepest.strategy import curves
+
+    calls: list[tuple[list[int], dict]] = []
+
+    def recording_fit(model, X, y, **kwargs):
+        calls.append((X[:, 0].astype(int).tolist(), kwargs))
+
+    monkeypatch.setattr(curves, "fit", recording_fit)
+    monkeypatch.setattr(curves, "error_rates", lambda model, parts: {"train": 0.0, "dev": 0.0})
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+
+    def run(rng):
+        calls.clear()
+        learning_curve(lambda: st.nn.Linear(2, 2), X, y, (X, y), sizes=(0.5, 1.0), rng=rng,
+                       epochs=1)
+        return [list(c) for c in calls]
+
+    first = run(5)
+    assert first[0][1] == first[1][1]  # the same run seed for every size
+    assert set(first[0][1]) == {"rng", "epochs", "verbose"} and "seed" not in first[0][1]
+    assert set(first[0][0]) <= set(first[1][0])  # nested subsets
+    assert run(5) == first and run(np.random.default_rng(5)) == first
+    st.seed(5)
+    from_default = run(None)
+    st.seed(5)
+    assert run(None) == from_default
+    assert run(6) != first
+    with pytest.raises(TypeError, match=r"`rng` must be a numpy\.random\.Generator"):
+        run("5")

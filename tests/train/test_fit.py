@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -26,7 +27,7 @@ def test_mlp_learns_real_mnist_digits() -> None:
     st.seed(0)
     model = st.models.MLP([784, 800, 10], keep_prob=0.7, rng=0)
     history = train.fit(model, X, y, dev=(X_dev, y_dev), epochs=10, batch_size=128,
-                        optimizer=optim.Adam(model.parameters(), lr=2e-3), seed=0, verbose=0,
+                        optimizer=optim.Adam(model.parameters(), lr=2e-3), rng=0, verbose=0,
                         augment=Reshape((1, 28, 28), RandomCrop(28, padding=2)),
                         callbacks=[train.EarlyStopping("dev_accuracy", patience=10)])
     assert max(history["dev_accuracy"]) >= 0.95
@@ -102,7 +103,7 @@ def _stopping_run(restore: bool, patience: int):
     model = st.models.MLP([2, 16, 2], rng=0)
     stopper = train.EarlyStopping("dev_loss", patience=patience, restore_best=restore)
     history = train.fit(model, X[:100], y[:100], dev=(X[100:], y[100:]), epochs=25,
-                        optimizer=optim.Adam(model.parameters(), lr=0.05), verbose=0, seed=0,
+                        optimizer=optim.Adam(model.parameters(), lr=0.05), verbose=0, rng=0,
                         callbacks=[stopper])
     return model, history, stopper, X[100:], y[100:]
 
@@ -137,12 +138,12 @@ def _checkpoint_run(tmp_path, epochs, resume=False, stop_after=None):
     callbacks = [train.ModelCheckpoint(tmp_path / "ckpt"),
                  train.EarlyStopping("dev_loss", patience=50)]
     history = train.fit(model, X[:90], y[:90], dev=(X[90:], y[90:]), optimizer=adam,
-                        epochs=stop_after or epochs, batch_size=16, seed=11, verbose=0,
+                        epochs=stop_after or epochs, batch_size=16, rng=11, verbose=0,
                         callbacks=callbacks,
                         resume=(tmp_path / "ckpt") if resume else None)
     if resume:
         history = train.fit(model, X[:90], y[:90], dev=(X[90:], y[90:]), optimizer=adam,
-                            epochs=epochs, batch_size=16, seed=11, verbose=0,
+                            epochs=epochs, batch_size=16, rng=11, verbose=0,
                             callbacks=callbacks, resume=tmp_path / "ckpt")
     return model, adam, history
 
@@ -158,6 +159,54 @@ def test_resumed_run_is_bit_for_bit_identical(tmp_path) -> None:
         np.testing.assert_array_equal(a, b, err_msg=name)
     assert straight_history.to_dict() == resumed_history.to_dict()
     assert straight_opt.iterations == resumed_opt.iterations
+
+
+def test_resume_keys_callback_state_by_identity_not_position(tmp_path) -> None:
+    X, y = st.data.datasets.make_planar(120, rng=0)
+    model = st.models.MLP([2, 8, 2], rng=0)
+    stopper = train.EarlyStopping("dev_loss", patience=50)
+    train.fit(model, X[:90], y[:90], dev=(X[90:], y[90:]), epochs=3, verbose=0, rng=0,
+              callbacks=[train.ModelCheckpoint(tmp_path / "ckpt"), stopper])
+    again = train.EarlyStopping("dev_loss", patience=50)
+    # the callbacks in the other order: EarlyStopping still gets its own state back
+    train.fit(model, X[:90], y[:90], dev=(X[90:], y[90:]), epochs=3, verbose=0, rng=0,
+              callbacks=[again, train.ModelCheckpoint(tmp_path / "ckpt")],
+              resume=tmp_path / "ckpt")
+    assert (again.best, again.best_epoch, again.wait) == (stopper.best, stopper.best_epoch,
+                                                          stopper.wait)
+    # a changed set says what changed
+    with pytest.warns(UserWarning, match=r"not given now.*EarlyStopping"):
+        train.fit(model, X[:90], y[:90], dev=(X[90:], y[90:]), epochs=3, verbose=0, rng=0,
+                  callbacks=[train.ModelCheckpoint(tmp_path / "ckpt")],
+                  resume=tmp_path / "ckpt")
+
+
+def test_an_early_stopped_run_resumes_as_finished(tmp_path) -> None:
+    X, y = st.data.datasets.make_planar(120, rng=0)
+    model = st.models.MLP([2, 8, 2], rng=0)
+    callbacks = [train.ModelCheckpoint(tmp_path / "ckpt"),
+                 train.EarlyStopping("dev_loss", patience=1, min_delta=10.0)]
+    history = train.fit(model, X[:90], y[:90], dev=(X[90:], y[90:]), epochs=10, verbose=0,
+                        rng=0, callbacks=callbacks)
+    assert history.epochs == [1, 2] and "early stopping" in history.stop_reason
+    weights = {k: v.copy() for k, v in model.state_dict().items()}
+    resumed = train.fit(model, X[:90], y[:90], dev=(X[90:], y[90:]), epochs=10, verbose=0,
+                        rng=0, callbacks=callbacks, resume=tmp_path / "ckpt")
+    assert resumed.epochs == [1, 2] and "early stopping" in resumed.stop_reason
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, weights[k])
+
+
+def test_divergence_seen_on_the_dev_set_blames_the_model_not_the_data() -> None:
+    X, y = st.data.datasets.make_planar(200, rng=0)
+    model = st.models.MLP([2, 16, 2], rng=0)
+    history = train.fit(model, X[:150], y[:150], dev=(X[150:], y[150:]), batch_size=None,
+                        optimizer=optim.GradientDescent(model.parameters(), 1e6), epochs=20,
+                        verbose=0)
+    assert "training diverged" in history.stop_reason
+    assert "learning rate was 1e+06" in history.stop_reason
+    assert "data" not in history.stop_reason
+    assert all(np.isfinite(v).all() for v in model.state_dict().values())
 
 
 def test_checkpoint_survives_a_corrupt_write(tmp_path) -> None:
@@ -210,8 +259,11 @@ def test_progress_bar_and_epoch_lines(capsys) -> None:
     X, y = st.data.datasets.make_planar(40, rng=0)
     train.fit(st.models.MLP([2, 3, 2]), X, y, epochs=2, verbose=2)
     assert "epoch 2/2  loss" in capsys.readouterr().out
-    train.fit(st.models.MLP([2, 3, 2]), X, y, epochs=1, verbose=1)
-    assert "epoch 1/1" in capsys.readouterr().err
+    train.fit(st.models.MLP([2, 3, 2]), X, y, epochs=1, verbose=1, batch_size=8)
+    assert "epoch 1/1" in capsys.readouterr().err  # one bar per epoch over 5 mini-batches
+    train.fit(st.models.MLP([2, 3, 2]), X, y, epochs=30, verbose=1, batch_size=None)
+    bars = capsys.readouterr().err
+    assert "epoch 1/30" not in bars and "30/30" in bars  # batch GD: one bar over the epochs
 
 
 def test_history_save_load_and_plot(tmp_path) -> None:
@@ -248,15 +300,15 @@ def test_regression_with_linear_output() -> None:
 @pytest.mark.parametrize("kwargs,error,message", [
     ({"y": np.zeros(5, dtype=int)}, st.ShapeError, r"`X` has 40 examples but `y` has 5"),
     ({"y": np.zeros((40, 1), dtype=int)}, st.ShapeError, r"labels must have shape \(m,\)"),
-    ({"y": np.zeros(40)}, TypeError, r"softmax classifier needs integer labels"),
-    ({"y": np.full(40, 7)}, ValueError, r"class indices in \[0, 2\).*got 7"),
+    ({"y": np.full(40, 0.5)}, TypeError, r"Classification labels .* must be whole class"),
+    ({"y": np.full(40, 7)}, ValueError, r"Classification\(2\) labels must be in \[0, 2\); got 7"),
     ({"X": np.zeros((0, 2))}, ValueError, r"`X` is empty"),
     ({"X": np.full((40, 2), np.nan)}, st.NonFiniteError, r"fit: `X` contains NaN"),
     ({"X": np.zeros((40, 3))}, st.ShapeError, r"Linear\(in_features=2\): input has 3 features"),
     ({"epochs": 0}, ValueError, r"`epochs` must be a positive int; got 0"),
     ({"loss": "hinge"}, ValueError, r"unknown loss 'hinge'"),
     ({"optimizer": "adagrad"}, ValueError, r"unknown optimizer 'adagrad'"),
-    ({"metrics": ["auc"]}, ValueError, r"unknown metric 'auc'"),
+    ({"metrics": ["auc"]}, ValueError, r"Classification task has no metric 'auc'"),
     ({"verbose": 3}, ValueError, r"`verbose` must be 0, 1 or 2"),
     ({"dev": (np.zeros((3, 2)),)}, TypeError, r"`dev` must be a pair"),
 ])
@@ -278,5 +330,34 @@ def test_optimizer_for_another_model_is_refused() -> None:
 
 def test_binary_targets_must_be_probabilities() -> None:
     X, y = st.data.datasets.make_planar(40, rng=0)
-    with pytest.raises(ValueError, match=r"binary targets must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"Binary targets must lie in \[0, 1\]"):
         train.fit(st.models.LogisticRegression(2), X, y * 3, verbose=0)
+
+
+def test_a_last_mini_batch_of_one_is_dropped_for_batch_norm_only() -> None:
+    X, y = st.data.datasets.make_planar(66, rng=0)
+    X, y = X[:65], y[:65]
+    bn = st.nn.Sequential(st.nn.Linear(2, 4), st.nn.BatchNorm1d(4), st.nn.ReLU(),
+                          st.nn.Linear(4, 2))
+    history = train.fit(bn, X, y, task="classification", epochs=2, batch_size=64, verbose=0)
+    assert len(history.iteration_loss) == 2  # one full batch per epoch, the lone one dropped
+    plain = st.models.MLP([2, 4, 2], rng=0)
+    history = train.fit(plain, X, y, epochs=2, batch_size=64, verbose=0)
+    assert len(history.iteration_loss) == 4
+    with pytest.raises(ValueError, match=r"more than one value per channel.*\(1, 4\)"):
+        train.fit(bn, X, y, task="classification", epochs=1, batch_size=64, verbose=0,
+                  drop_last=False)
+
+
+def test_an_edited_trainer_state_is_refused_with_one_message(tmp_path) -> None:
+    X, y = st.data.datasets.make_planar(40, rng=0)
+    model = st.models.MLP([2, 3, 2], rng=0)
+    train.fit(model, X, y, epochs=1, verbose=0,
+              callbacks=[train.ModelCheckpoint(tmp_path / "ckpt")])
+    trainer_json = tmp_path / "ckpt" / "trainer.json"
+    state = json.loads(trainer_json.read_text())
+    del state["rng"]
+    # keep the manifest valid, as an attacker rewriting both files would
+    st.io.checkpoint.save_checkpoint(tmp_path / "edited", model, None, state)
+    with pytest.raises(st.io.ModelFileError, match=r"trainer.json is malformed \(KeyError"):
+        train.fit(model, X, y, epochs=2, verbose=0, resume=tmp_path / "edited")

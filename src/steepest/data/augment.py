@@ -57,7 +57,7 @@ class Compose:
             if not callable(a):
                 raise TypeError(f"Compose: {a!r} is not callable as aug(images, rng)")
 
-    def __call__(self, images: Any, rng: Any = None) -> np.ndarray:
+    def __call__(self, images: Any, rng: np.random.Generator | int | None = None) -> np.ndarray:
         generator = resolve_rng(rng)
         for augmentation in self.augmentations:
             images = augmentation(images, generator)
@@ -82,7 +82,7 @@ class RandomFlip:
         self.horizontal, self.vertical = bool(horizontal), bool(vertical)
         self.p = real("RandomFlip", "p", p, low=0.0, high=1.0)
 
-    def __call__(self, images: Any, rng: Any = None) -> np.ndarray:
+    def __call__(self, images: Any, rng: np.random.Generator | int | None = None) -> np.ndarray:
         x = _images("RandomFlip", images).copy()
         generator = resolve_rng(rng)
         if self.horizontal:
@@ -117,7 +117,7 @@ class RandomCrop:
         self.size = pair("RandomCrop", "size", size)
         self.padding = non_negative_int("RandomCrop", "padding", padding)
 
-    def __call__(self, images: Any, rng: Any = None) -> np.ndarray:
+    def __call__(self, images: Any, rng: np.random.Generator | int | None = None) -> np.ndarray:
         x = _images("RandomCrop", images)
         p = self.padding
         if p:
@@ -150,7 +150,7 @@ class ColorShift:
         self.max_shift = real("ColorShift", "max_shift", max_shift, low=0.0)
         self.clip = clip
 
-    def __call__(self, images: Any, rng: Any = None) -> np.ndarray:
+    def __call__(self, images: Any, rng: np.random.Generator | int | None = None) -> np.ndarray:
         x = _images("ColorShift", images)
         generator = resolve_rng(rng)
         shift = generator.uniform(-self.max_shift, self.max_shift, (x.shape[0], x.shape[1], 1, 1))
@@ -201,7 +201,7 @@ class PCAColor:
         self.eigenvectors = eigenvectors[:, ::-1]  # columns p_i, largest first
         return self
 
-    def __call__(self, images: Any, rng: Any = None) -> np.ndarray:
+    def __call__(self, images: Any, rng: np.random.Generator | int | None = None) -> np.ndarray:
         if self.eigenvalues is None or self.eigenvectors is None:
             raise RuntimeError("PCAColor: call fit(training_images) first")
         x = _images("PCAColor", images)
@@ -235,7 +235,7 @@ class Reshape:
         self.image_shape = tuple(int(s) for s in image_shape)
         self.augmentation = augmentation
 
-    def __call__(self, flat: Any, rng: Any = None) -> np.ndarray:
+    def __call__(self, flat: Any, rng: np.random.Generator | int | None = None) -> np.ndarray:
         x = np.asarray(flat)
         images = x.reshape(x.shape[0], *self.image_shape)
         return np.asarray(self.augmentation(images, resolve_rng(rng))).reshape(x.shape)

@@ -61,7 +61,8 @@ class DataLoader:
     """
 
     def __init__(self, X: Any, y: Any = None, batch_size: int | None = 64,
-                 shuffle: bool = True, rng: Any = None, drop_last: bool = False,
+                 shuffle: bool = True, rng: np.random.Generator | int | None = None,
+                 drop_last: bool = False,
                  transform: Callable[[Any, np.random.Generator], Any] | None = None) -> None:
         self.X, self.y = check_examples("DataLoader", X, y)
         self.m = int(self.X.shape[0])

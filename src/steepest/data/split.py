@@ -26,7 +26,6 @@ class Splits:
     """The parts of a data set, each a pair (X, y) (y is None for unlabelled data).
 
     ``dev`` is None for a train/test split, ``test`` for a train/dev split (M5).
-    Unpacks as ``X_train, y_train, X_dev, y_dev, X_test, y_test`` via :meth:`arrays`.
     """
 
     train: tuple[Any, Any]
@@ -42,13 +41,6 @@ class Splits:
         """The present parts by name, in the order train, train_dev, dev, test."""
         order = ("train", "train_dev", "dev", "test")
         return {name: getattr(self, name) for name in order if getattr(self, name) is not None}
-
-    def arrays(self) -> tuple[Any, ...]:
-        """X_train, y_train, X_dev, y_dev, X_test, y_test (None for absent parts)."""
-        out: list[Any] = []
-        for part in (self.train, self.dev, self.test):
-            out.extend(part if part is not None else (None, None))
-        return tuple(out)
 
 
 def recommend_split(m: int, test: bool = True) -> tuple[float, ...]:
@@ -137,22 +129,23 @@ def _stratified_order(owner: str, labels: np.ndarray, counts: list[int],
 
 
 def _split_indices(owner: str, m: int, sizes: Sequence[float], stratify: Any, shuffle: bool,
-                   seed: Any) -> list[np.ndarray]:
+                   rng: np.random.Generator | int | None) -> list[np.ndarray]:
     counts = _counts(owner, sizes, m)
-    rng = resolve_rng(seed) if seed is not None else np.random.default_rng()
+    generator = resolve_rng(rng)
     if stratify is not None:
         labels = np.asarray(stratify)
         if labels.shape[0] != m:
             raise ShapeError(f"{owner}: `stratify` has {labels.shape[0]} labels for {m} "
                              "examples")
-        return _stratified_order(owner, labels, counts, rng)
-    order = rng.permutation(m) if shuffle else np.arange(m)
+        return _stratified_order(owner, labels, counts, generator)
+    order = generator.permutation(m) if shuffle else np.arange(m)
     bounds = np.cumsum([0, *counts])
     return [order[bounds[i]:bounds[i + 1]] for i in range(len(counts))]
 
 
 def train_dev_test_split(X: Any, y: Any = None, *, sizes: Sequence[float] | None = None,
-                         stratify: Any = None, shuffle: bool = True, seed: Any = None) -> Splits:
+                         stratify: Any = None, shuffle: bool = True,
+                         rng: np.random.Generator | int | None = None) -> Splits:
     """Shuffle and split into train / dev / test (I1, M4, M5).
 
     Args:
@@ -164,7 +157,9 @@ def train_dev_test_split(X: Any, y: Any = None, *, sizes: Sequence[float] | None
         stratify: labels whose class proportions every part keeps (usually ``y``),
             or None.
         shuffle: shuffle before splitting (ignored with ``stratify``).
-        seed: a seed or Generator; the same seed gives the same split.
+        rng: a ``numpy.random.Generator``, an int seed (the same seed gives the same
+            split) or None for steepest's default generator (see
+            :func:`steepest.seed`).
 
     Returns:
         :class:`Splits` with ``train``, ``dev`` and ``test`` (None when not asked for).
@@ -172,10 +167,11 @@ def train_dev_test_split(X: Any, y: Any = None, *, sizes: Sequence[float] | None
     Raises:
         ShapeError: X and y lengths differ.
         ValueError: sizes that do not add up, or a class too small to stratify.
+        TypeError: ``rng`` is not a Generator, an int or None.
 
     Example:
         >>> X, y = np.arange(20).reshape(10, 2), np.array([0, 1] * 5)
-        >>> splits = train_dev_test_split(X, y, sizes=(0.6, 0.2, 0.2), stratify=y, seed=0)
+        >>> splits = train_dev_test_split(X, y, sizes=(0.6, 0.2, 0.2), stratify=y, rng=0)
         >>> splits.sizes()
         {'train': 6, 'dev': 2, 'test': 2}
         >>> sorted(splits.dev[1].tolist())      # one of each class
@@ -185,13 +181,13 @@ def train_dev_test_split(X: Any, y: Any = None, *, sizes: Sequence[float] | None
     m = int(X.shape[0])
     if sizes is None:
         sizes = recommend_split(m)
-    parts = _split_indices("train_dev_test_split", m, sizes, stratify, shuffle, seed)
+    parts = _split_indices("train_dev_test_split", m, sizes, stratify, shuffle, rng)
     pairs = [(X[i], None if y is None else y[i]) for i in parts]
     return Splits(train=pairs[0], dev=pairs[1], test=pairs[2] if len(pairs) == 3 else None)
 
 
 def train_dev_split(X: Any, y: Any = None, *, size: float | int = 0.1, stratify: Any = None,
-                    seed: Any = None) -> Splits:
+                    rng: np.random.Generator | int | None = None) -> Splits:
     """Carve a train-dev set out of the training data (M12).
 
     The train-dev set has the training distribution but is never trained on: the
@@ -203,19 +199,20 @@ def train_dev_split(X: Any, y: Any = None, *, size: float | int = 0.1, stratify:
         y: their labels.
         size: the train-dev share (a fraction) or count.
         stratify: labels to keep proportions of, or None.
-        seed: a seed or Generator.
+        rng: a ``numpy.random.Generator``, an int seed or None for steepest's default
+            generator.
 
     Returns:
         :class:`Splits` with ``train`` and ``train_dev``.
 
     Example:
-        >>> splits = train_dev_split(np.zeros((100, 3)), np.zeros(100), size=0.2, seed=0)
+        >>> splits = train_dev_split(np.zeros((100, 3)), np.zeros(100), size=0.2, rng=0)
         >>> splits.sizes()
         {'train': 80, 'train_dev': 20}
     """
     X, y = check_examples("train_dev_split", X, y)
     m = int(X.shape[0])
     sizes = (m - size, size) if isinstance(size, (int, np.integer)) else (1 - size, size)
-    parts = _split_indices("train_dev_split", m, sizes, stratify, True, seed)
+    parts = _split_indices("train_dev_split", m, sizes, stratify, True, rng)
     pairs = [(X[i], None if y is None else y[i]) for i in parts]
     return Splits(train=pairs[0], train_dev=pairs[1])

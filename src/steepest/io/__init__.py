@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from .._files import ModelFileError, atomic_write, read_json, write_json
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .files import ModelFileError, atomic_write, read_json, write_json
 from .serialization import build_module, load, load_weights, module_spec, save, save_weights
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""What every model of the zoo shares: logits out, and predict/predict_proba."""
+"""What every model of the zoo shares: raw outputs, a default task, predict/predict_proba."""
 
 from __future__ import annotations
 
@@ -7,25 +7,27 @@ from typing import Any
 import numpy as np
 
 from ..nn.module import Module
+from ..tasks import Task
 from ..train.trainer import predict, predict_proba
 
 
 class Model(Module):
-    """A network whose call returns logits (the last layer's Z).
+    """A network whose call returns raw outputs (logits: the last layer's Z).
 
-    ``output`` ("softmax", "sigmoid" or "linear") names the activation that turns
-    the logits into predictions; it picks the default loss of ``fit`` (softmax ->
-    cross-entropy, sigmoid -> binary cross-entropy, linear -> squared error) and
-    what :meth:`predict` and :meth:`predict_proba` return. Keeping the last
-    activation out of the network lets the losses work from logits, stably.
+    Its :meth:`default_task` says what those outputs mean (a
+    :class:`~steepest.tasks.Task`): it picks the default loss of ``fit`` and what
+    :meth:`predict` and :meth:`predict_proba` return. Keeping the last activation
+    out of the network lets the losses work from logits, stably.
     """
 
-    output: str = "linear"
+    def default_task(self) -> Task:
+        """The task ``fit``, ``evaluate`` and ``predict`` use unless given ``task=``."""
+        raise NotImplementedError(f"{type(self).__name__} has no default task; pass task=")
 
     def predict(self, X: Any, batch_size: int = 256) -> np.ndarray:
         """Class labels (or values, for regression) for every row of X."""
-        return predict(self, X, output=self.output, batch_size=batch_size)
+        return predict(self, X, batch_size=batch_size)
 
     def predict_proba(self, X: Any, batch_size: int = 256) -> np.ndarray:
-        """Probabilities: softmax rows (m, C) or sigmoid outputs (m, 1)."""
-        return predict_proba(self, X, output=self.output, batch_size=batch_size)
+        """Probabilities: softmax rows (m, C) or sigmoid outputs (m, k)."""
+        return predict_proba(self, X, batch_size=batch_size)

@@ -10,8 +10,10 @@ from ..backend import resolve_rng
 from ..nn.activation import Flatten, ReLU, Tanh
 from ..nn.container import Sequential
 from ..nn.conv import Conv2d
+from ..nn.init import InitName
 from ..nn.linear import Linear
 from ..nn.pooling import AvgPool2d, MaxPool2d
+from ..tasks import Binary, Classification, Task
 from .base import Model
 
 
@@ -47,7 +49,10 @@ class LeNet5(Model):
         61706
     """
 
-    output = "softmax"
+    def default_task(self) -> Task:
+        """Classification over ``num_classes`` (a binary task for one output unit)."""
+        return Classification(self.num_classes) if self.num_classes > 1 else Binary()
+
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, input_size: int = 28,
                  activation: str = "relu", pooling: str = "max", rng: Any = None,
@@ -60,7 +65,7 @@ class LeNet5(Model):
         self.pooling = one_of("LeNet5", "pooling", pooling, ("max", "avg"))
         act = ReLU if activation == "relu" else Tanh
         pool = MaxPool2d if pooling == "max" else AvgPool2d
-        init = "he" if activation == "relu" else "xavier"
+        init: InitName = "he" if activation == "relu" else "xavier"
         generator = resolve_rng(rng) if rng is not None else None
         self.features = Sequential(
             Conv2d(in_channels, 6, 5, padding=(32 - input_size) // 2, init=init, rng=generator,

@@ -6,7 +6,9 @@ from typing import Any
 
 from .._validation import positive_int
 from ..autograd import Tensor
+from ..nn.init import Initializer, InitName
 from ..nn.linear import Linear
+from ..tasks import Binary, Task
 from .base import Model
 
 
@@ -36,9 +38,12 @@ class LogisticRegression(Model):
         True
     """
 
-    output = "sigmoid"
+    def default_task(self) -> Task:
+        """Binary: one sigmoid unit, y-hat = P(y = 1 | x)."""
+        return Binary()
 
-    def __init__(self, n_features: int, init: str = "zeros", rng: Any = None,
+
+    def __init__(self, n_features: int, init: InitName | Initializer = "zeros", rng: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
         self.n_features = positive_int("LogisticRegression", "n_features", n_features)

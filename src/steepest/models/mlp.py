@@ -12,9 +12,10 @@ from ..backend import resolve_rng
 from ..nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from ..nn.container import Sequential
 from ..nn.dropout import Dropout
-from ..nn.init import Initializer
+from ..nn.init import Initializer, InitName
 from ..nn.linear import Linear
 from ..nn.module import Module
+from ..tasks import Task, for_output
 from .base import Model
 
 ACTIVATIONS: dict[str, type[Module]] = {
@@ -60,7 +61,7 @@ class MLP(Model):
 
     def __init__(self, layer_sizes: Sequence[int], activation: str = "relu",
                  output: str = "softmax", keep_prob: float | Sequence[float] = 1.0,
-                 init: str | Initializer = "he", rng: Any = None, dtype: Any = None) -> None:
+                 init: InitName | Initializer = "he", rng: Any = None, dtype: Any = None) -> None:
         super().__init__()
         sizes = [positive_int("MLP", "layer_sizes", n) for n in layer_sizes]
         if len(sizes) < 2:
@@ -91,6 +92,11 @@ class MLP(Model):
                 if self.keep_prob[i] < 1.0:
                     layers.append(Dropout(self.keep_prob[i], rng=generator))
         self.layers = Sequential(*layers)
+
+    def default_task(self) -> Task:
+        """The task of ``output``: softmax -> Classification, sigmoid -> Binary (one
+        unit) or MultiLabel (several), linear -> Regression."""
+        return for_output(self.output, self.layer_sizes[-1])
 
     def forward(self, x: Any) -> Tensor:
         return self.layers(x)

@@ -16,6 +16,7 @@ from ..nn.module import Module
 from ..nn.normalization import BatchNorm2d
 from ..nn.pooling import GlobalAvgPool2d, MaxPool2d
 from ..ops.elementwise import add, relu
+from ..tasks import Binary, Classification, Task
 from .base import Model
 
 
@@ -88,7 +89,10 @@ class ResNet(Model):
         (2, 10)
     """
 
-    output = "softmax"
+    def default_task(self) -> Task:
+        """Classification over ``num_classes`` (a binary task for one output unit)."""
+        return Classification(self.num_classes) if self.num_classes > 1 else Binary()
+
 
     def __init__(self, blocks: Sequence[int] = (2, 2, 2, 2), num_classes: int = 1000,
                  in_channels: int = 3, stem: str = "imagenet", width: int = 64,

@@ -16,13 +16,16 @@ from .container import Sequential
 from .conv import Conv2d
 from .dropout import Dropout
 from .linear import Linear
-from .module import Module, Parameter
+from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .module import IncompatibleKeys, Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from .regularization import L1, L2, penalised_weights
+from .summary import Summary, summary
 
 __all__ = [
-    "L1", "L2", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten",
-    "GlobalAvgPool2d", "Identity", "LeakyReLU", "Linear", "MaxPool2d", "Module", "Parameter",
-    "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "init", "penalised_weights",
+    "L1", "L2", "AvgPool2d", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
+    "CrossEntropyLoss", "Dropout", "Flatten", "GlobalAvgPool2d", "Identity", "IncompatibleKeys",
+    "LeakyReLU", "Linear", "MSELoss", "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "Summary", "Tanh", "init", "penalised_weights", "summary",
 ]

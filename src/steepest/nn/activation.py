@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import functional as F
 from .._validation import real
-from ..autograd import Tensor
-from ..ops import elementwise as ew
-from ..ops.norm import softmax
-from ..ops.shape import flatten
+from ..autograd import Tensor, as_tensor
 from .module import Module
 
 
@@ -21,8 +19,8 @@ class ReLU(Module):
         tensor([0., 2.])
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        return ew.relu(x)
+    def forward(self, x: Any) -> Tensor:
+        return F.relu(x)
 
 
 class LeakyReLU(Module):
@@ -39,8 +37,8 @@ class LeakyReLU(Module):
         self.negative_slope = real("LeakyReLU", "negative_slope", negative_slope, low=0.0,
                                    high=1.0, high_inclusive=False)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return ew.leaky_relu(x, self.negative_slope)
+    def forward(self, x: Any) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -55,8 +53,8 @@ class Sigmoid(Module):
         tensor([0.5])
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        return ew.sigmoid(x)
+    def forward(self, x: Any) -> Tensor:
+        return F.sigmoid(x)
 
 
 class Tanh(Module):
@@ -68,8 +66,8 @@ class Tanh(Module):
         tensor([0.])
     """
 
-    def forward(self, x: Tensor) -> Tensor:
-        return ew.tanh(x)
+    def forward(self, x: Any) -> Tensor:
+        return F.tanh(x)
 
 
 class Softmax(Module):
@@ -85,8 +83,8 @@ class Softmax(Module):
         super().__init__()
         self.axis = int(axis)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return softmax(x, self.axis)
+    def forward(self, x: Any) -> Tensor:
+        return F.softmax(x, self.axis)
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
@@ -95,14 +93,17 @@ class Softmax(Module):
 class Identity(Module):
     """Returns its input: the linear activation of a regression output (S4).
 
+    A Tensor comes back unchanged (the same object); an array or a list comes back
+    as a Tensor, as from every other layer.
+
     Example:
         >>> import steepest as st
         >>> Identity()(st.tensor([3.0]))
         tensor([3.])
     """
 
-    def forward(self, x: Any) -> Any:
-        return x
+    def forward(self, x: Any) -> Tensor:
+        return as_tensor(x)
 
 
 class Flatten(Module):
@@ -119,5 +120,5 @@ class Flatten(Module):
         super().__init__()
         self.start_axis = int(start_axis)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return flatten(x, self.start_axis)
+    def forward(self, x: Any) -> Tensor:
+        return F.flatten(x, self.start_axis)

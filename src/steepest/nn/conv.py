@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import ShapeError, fmt_shape, pair, positive_int
+from .. import functional as F
+from .._validation import pair, positive_int
 from ..autograd import Tensor
-from ..ops.conv import Padding, conv2d, resolve_padding
-from .init import Initializer, initialize, zeros
+from ..ops.conv import Padding, resolve_padding
+from .init import Initializer, InitName, initialize, zeros
 from .module import Module, Parameter
 
 
@@ -46,7 +47,7 @@ class Conv2d(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: Padding = 0, bias: bool = True,
-                 init: str | Initializer = "he", rng: Any = None, dtype: Any = None) -> None:
+                 init: InitName | Initializer = "he", rng: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.in_channels = positive_int("Conv2d", "in_channels", in_channels)
         self.out_channels = positive_int("Conv2d", "out_channels", out_channels)
@@ -58,23 +59,14 @@ class Conv2d(Module):
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.weight = Parameter(initialize(init, shape, rng, dtype, "Conv2d"))
         if bias:
-            self.bias = Parameter(zeros((self.out_channels,), dtype=self.weight.dtype))
+            self.bias = Parameter(zeros((self.out_channels,), dtype=self.weight.dtype),
+                                  regularize=False)
         else:
             self.register_parameter("bias", None)
 
     def forward(self, x: Any) -> Tensor:
-        shape = x.shape
-        if len(shape) != 4:
-            hint = " (add the batch axis: x[None])" if len(shape) == 3 else ""
-            raise ShapeError(f"{self._name()}: expected a 4-D input (N, C, H, W); got shape "
-                             f"{fmt_shape(shape)}{hint}")
-        if shape[1] != self.in_channels:
-            raise ShapeError(f"{self._name()}: input has {shape[1]} channels (shape "
-                             f"{fmt_shape(shape)}); expected {self.in_channels}")
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding)
-
-    def _name(self) -> str:
-        return f"Conv2d(in_channels={self.in_channels}, out_channels={self.out_channels})"
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, owner=(
+            f"Conv2d(in_channels={self.in_channels}, out_channels={self.out_channels})"))
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

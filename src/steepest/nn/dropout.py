@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import functional as F
 from .._validation import real
 from ..autograd import Tensor
 from ..backend import resolve_rng
-from ..ops.random import dropout
 from .module import Module
 
 
@@ -44,9 +44,7 @@ class Dropout(Module):
         self.rng = None if rng is None else resolve_rng(rng)
 
     def forward(self, x: Any) -> Tensor:
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
-        return dropout(x, self.keep_prob, self.training, self.rng)
+        return F.dropout(x, self.keep_prob, self.training, self.rng)
 
     def extra_repr(self) -> str:
         return f"keep_prob={self.keep_prob}"

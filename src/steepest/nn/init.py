@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from .._validation import real
 from ..backend import get_default_dtype, resolve_rng
 
 Initializer = Callable[..., np.ndarray]
+InitName = Literal["zeros", "small_random", "xavier", "he"]
+EdgeFilterKind = Literal["basic", "sobel", "scharr"]
+EdgeDirection = Literal["vertical", "horizontal"]
 
 
 def fan_in(shape: Sequence[int]) -> int:
@@ -79,12 +82,12 @@ def he(shape: Sequence[int], rng: Any = None, dtype: Any = None,
     return _normal(shape, gain * math.sqrt(2.0 / fan_in(shape)), rng, dtype)
 
 
-INITIALIZERS: dict[str, Initializer] = {
+INITIALIZERS: dict[InitName, Initializer] = {
     "zeros": zeros, "small_random": small_random, "xavier": xavier, "he": he,
 }
 
 
-def get_initializer(init: str | Initializer, owner: str = "init") -> Initializer:
+def get_initializer(init: InitName | Initializer, owner: str = "init") -> Initializer:
     """Resolve an init name ('zeros', 'small_random', 'xavier', 'he') or pass a callable on.
 
     Example:
@@ -100,7 +103,7 @@ def get_initializer(init: str | Initializer, owner: str = "init") -> Initializer
     return INITIALIZERS[init]
 
 
-def initialize(init: str | Initializer, shape: Sequence[int], rng: Any, dtype: Any,
+def initialize(init: InitName | Initializer, shape: Sequence[int], rng: Any, dtype: Any,
                owner: str) -> np.ndarray:
     """Run an initialiser and check that what it returns fits."""
     array = np.asarray(get_initializer(init, owner)(tuple(shape), rng=rng, dtype=dtype))
@@ -110,7 +113,7 @@ def initialize(init: str | Initializer, shape: Sequence[int], rng: Any, dtype: A
     return array.astype(np.dtype(dtype) if dtype is not None else get_default_dtype(), copy=False)
 
 
-EDGE_FILTERS: dict[str, list[list[float]]] = {
+EDGE_FILTERS: dict[EdgeFilterKind, list[list[float]]] = {
     # vertical-edge versions; the horizontal ones are their transposes
     "basic": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
     "sobel": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
@@ -118,8 +121,8 @@ EDGE_FILTERS: dict[str, list[list[float]]] = {
 }
 
 
-def edge_filter(kind: str = "basic", direction: str = "vertical", dtype: Any = None
-                ) -> np.ndarray:
+def edge_filter(kind: EdgeFilterKind = "basic", direction: EdgeDirection = "vertical",
+                dtype: Any = None) -> np.ndarray:
     """A ready 3x3 edge-detection filter (C1): "basic", "sobel" or "scharr".
 
     A vertical-edge filter responds where brightness changes from left to right

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import ShapeError, fmt_shape, positive_int
+from .. import functional as F
+from .._validation import positive_int
 from ..autograd import Tensor
-from ..ops.linalg import linear
-from .init import Initializer, initialize, zeros
+from .init import Initializer, InitName, initialize, zeros
 from .module import Module, Parameter
 
 
@@ -28,8 +28,9 @@ class Linear(Module):
         input (m, in_features) or (..., in_features); output (m, out_features).
 
     Attributes:
-        weight: W of shape (out_features, in_features), as in the seed and PyTorch.
-        bias: b of shape (out_features,), or None.
+        weight: W of shape (out_features, in_features), as in the seed and PyTorch;
+            L1/L2 penalise it.
+        bias: b of shape (out_features,), or None; created with ``regularize=False``.
 
     Example:
         >>> import numpy as np
@@ -41,7 +42,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 init: str | Initializer = "he", rng: Any = None, dtype: Any = None) -> None:
+                 init: InitName | Initializer = "he", rng: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.in_features = positive_int("Linear", "in_features", in_features)
         self.out_features = positive_int("Linear", "out_features", out_features)
@@ -49,17 +50,13 @@ class Linear(Module):
         self.weight = Parameter(initialize(init, (self.out_features, self.in_features), rng,
                                            dtype, "Linear"))
         if bias:
-            self.bias = Parameter(zeros((self.out_features,), dtype=self.weight.dtype))
+            self.bias = Parameter(zeros((self.out_features,), dtype=self.weight.dtype),
+                                  regularize=False)
         else:
             self.register_parameter("bias", None)
 
     def forward(self, x: Any) -> Tensor:
-        shape = x.shape
-        if len(shape) == 0 or shape[-1] != self.in_features:
-            features = shape[-1] if len(shape) else 0
-            raise ShapeError(f"Linear(in_features={self.in_features}): input has {features} "
-                             f"features (shape {fmt_shape(shape)})")
-        return linear(x, self.weight, self.bias)
+        return F.linear(x, self.weight, self.bias, owner=f"Linear(in_features={self.in_features})")
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

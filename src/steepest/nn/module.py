@@ -32,13 +32,13 @@ import functools
 import inspect
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import fmt_shape
+from .._validation import ShapeError, fmt_shape
 from ..autograd import Tensor, _check_floating
-from ..backend import array_module, check_device, get_default_dtype, to_device
+from ..backend import Device, array_module, check_device, get_default_dtype, to_device
 
 _REGISTRY: dict[str, type[Module]] = {}
 
@@ -56,19 +56,53 @@ def class_name(cls: type) -> str:
 class Parameter(Tensor):
     """A Tensor that a Module learns: ``requires_grad=True`` unless frozen.
 
+    Whether the L1/L2 penalties (:mod:`steepest.nn.regularization`) apply to it is
+    declared here, where the parameter is created, never guessed from its name:
+    weights are penalised (the default), while layers create their biases and
+    batch norm's ``gamma``/``beta`` with ``regularize=False`` (the seed penalises W,
+    not b, I4). The flag belongs to the architecture: the constructor sets it, so a
+    model rebuilt from its config has it again; ``state_dict`` holds only arrays,
+    and ``load_state_dict``, ``Module.to`` and freezing keep it.
+
+    Args:
+        data: the initial values (an array, a list or a Tensor).
+        requires_grad: train it (False freezes it; frozen parameters are never
+            penalised).
+        regularize: let L1/L2 penalise it (while it is trained).
+
+    Attributes:
+        regularize: the flag above; assign it to change your mind.
+
     Example:
         >>> import numpy as np
-        >>> Parameter(np.zeros((2, 3), dtype=np.float32)).requires_grad
-        True
+        >>> w = Parameter(np.zeros((2, 3), dtype=np.float32))
+        >>> w.requires_grad, w.regularize
+        (True, True)
+        >>> Parameter(np.zeros(2, dtype=np.float32), regularize=False).regularize
+        False
     """
 
-    __slots__ = ()
+    __slots__ = ("regularize",)
 
-    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+    def __init__(self, data: Any, requires_grad: bool = True, regularize: bool = True) -> None:
         super().__init__(data, requires_grad=requires_grad)
+        self.regularize = bool(regularize)
 
     def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
+        flag = "" if self.regularize else " (regularize=False)"
+        return f"Parameter containing{flag}:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` did not load (PyTorch's named tuple).
+
+    Attributes:
+        missing_keys: the module's keys that the state did not have.
+        unexpected_keys: the state's keys that the module does not have.
+    """
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Module:
@@ -96,9 +130,10 @@ class Module:
 
         @functools.wraps(init)
         def recording_init(self: Module, *args: Any, **kw: Any) -> None:
-            # Record the arguments of the outermost constructor only (the class the
-            # user instantiated), not those its __init__ passes to super().
-            if type(self) is cls:
+            # Record the arguments of the outermost constructor only (the one the
+            # user's call reached first: the class's own, or the inherited one when the
+            # class has none, as MaxPool2d), not those its __init__ passes to super().
+            if "_init_arguments" not in self.__dict__:
                 object.__setattr__(self, "_init_arguments", (args, kw))
             init(self, *args, **kw)
 
@@ -286,19 +321,41 @@ class Module:
                     state[prefix + name] = array
         return state
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from ``state`` into this module's parameters and buffers.
 
         Values are copied and cast to each parameter's dtype and device. Every
         missing key, unexpected key and shape mismatch is reported in one error,
-        and nothing is changed when there is one.
+        and nothing is changed when there is one. Only arrays are loaded: which
+        parameters are trained or penalised (``requires_grad``, ``regularize``) is
+        the module's own, set by its constructor.
 
         Args:
             state: name -> array, as from :meth:`state_dict`.
-            strict: require exactly the same keys (shape mismatches are always errors).
+            strict: require exactly the same keys. With ``strict=False`` the keys
+                present in both are loaded and the others are returned. A shape
+                mismatch is an error either way (as in PyTorch).
+
+        Returns:
+            ``IncompatibleKeys(missing_keys, unexpected_keys)``, a named tuple (both
+            lists are empty after a strict load).
 
         Raises:
-            KeyError: keys are missing or unexpected (with ``strict``), or shapes differ.
+            ShapeError: an array's shape differs from the parameter's or buffer's
+                (the message also lists any missing and unexpected keys).
+            ValueError: with ``strict``, keys are missing or unexpected.
+
+        Example:
+            >>> import numpy as np
+            >>> import steepest as st
+            >>> net = st.nn.Linear(2, 1)
+            >>> net.load_state_dict({"weight": np.ones((1, 2))}, strict=False)
+            IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
+            >>> net.load_state_dict({"weight": np.ones((1, 3)), "scale": np.ones(1)})
+            Traceback (most recent call last):
+            ...
+            steepest._validation.ShapeError: Linear.load_state_dict: missing keys: bias. \
+unexpected keys: scale. shape mismatches: weight: expected (1, 2), got (1, 3)...
         """
         own = self.state_dict()
         missing = [k for k in own if k not in state]
@@ -315,7 +372,12 @@ class Module:
         if mismatched:
             problems.append("shape mismatches: " + "; ".join(mismatched))
         if problems:
-            raise KeyError(f"{type(self).__name__}.load_state_dict: " + ". ".join(problems))
+            fix = ("the state is from a different architecture; build the model it was saved "
+                   "from" if mismatched else
+                   "pass strict=False to load only the keys both have")
+            error = ShapeError if mismatched else ValueError
+            raise error(f"{type(self).__name__}.load_state_dict: " + ". ".join(problems)
+                        + f" ({fix})")
         for module_name, module in self.named_modules():
             prefix = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
@@ -330,8 +392,9 @@ class Module:
                     xp = array_module(array)
                     setattr(module, name, xp.array(_host_or_device(state[key], array),
                                                    dtype=array.dtype))
+        return IncompatibleKeys(missing, unexpected)
 
-    def to(self, device: str | None = None, dtype: Any = None) -> Module:
+    def to(self, device: Device | None = None, dtype: Any = None) -> Module:
         """Move parameters and buffers to ``device`` and/or cast floating ones to ``dtype``.
 
         Example:

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import functional as F
 from .._validation import ShapeError, fmt_shape, positive_int, real
 from ..autograd import Tensor
 from ..backend import get_default_dtype
-from ..ops.norm import batch_norm
 from .module import Module, Parameter
 
 
@@ -29,23 +29,21 @@ class _BatchNorm(Module):
                              high_inclusive=False)
         self.eps = real(owner, "eps", eps, low=0.0, low_inclusive=False)
         dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
-        self.gamma = Parameter(np.ones(self.num_features, dtype=dtype))
-        self.beta = Parameter(np.zeros(self.num_features, dtype=dtype))
+        self.gamma = Parameter(np.ones(self.num_features, dtype=dtype), regularize=False)
+        self.beta = Parameter(np.zeros(self.num_features, dtype=dtype), regularize=False)
         self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
         self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
 
     def forward(self, x: Any) -> Tensor:
-        shape = x.shape
         owner = f"{type(self).__name__}({self.num_features})"
-        if len(shape) != self.expected_ndim:
+        # The layer's own rule (batch_norm accepts both layouts); the channel count is
+        # checked once, by batch_norm. np.ndim reads tensors, arrays and lists alike.
+        if np.ndim(x) != self.expected_ndim:
             layout = "(N, C)" if self.expected_ndim == 2 else "(N, C, H, W)"
             raise ShapeError(f"{owner}: expected a {self.expected_ndim}-D input {layout}; got "
-                             f"shape {fmt_shape(shape)}")
-        if shape[1] != self.num_features:
-            raise ShapeError(f"{owner}: input has {shape[1]} features/channels (shape "
-                             f"{fmt_shape(shape)}); expected {self.num_features}")
-        return batch_norm(x, self.gamma, self.beta, self.running_mean, self.running_var,
-                          self.training, self.momentum, self.eps)
+                             f"shape {fmt_shape(np.shape(x))}")
+        return F.batch_norm(x, self.gamma, self.beta, self.running_mean, self.running_var,
+                            self.training, self.momentum, self.eps, owner=owner)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import functional as F
 from ..autograd import Tensor
-from ..ops.conv import avg_pool2d, global_avg_pool2d, max_pool2d, pool_arguments
+from ..ops.conv import pool_arguments
 from .module import Module
 
 
@@ -31,7 +32,7 @@ class MaxPool2d(_Pool):
     """
 
     def forward(self, x: Any) -> Tensor:
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
 
 class AvgPool2d(_Pool):
@@ -44,7 +45,7 @@ class AvgPool2d(_Pool):
     """
 
     def forward(self, x: Any) -> Tensor:
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
 
 
 class GlobalAvgPool2d(Module):
@@ -57,4 +58,4 @@ class GlobalAvgPool2d(Module):
     """
 
     def forward(self, x: Any) -> Tensor:
-        return global_avg_pool2d(x)
+        return F.global_avg_pool2d(x)

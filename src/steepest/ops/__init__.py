@@ -1,5 +1,19 @@
 """Differentiable primitives, one file per family, and the Tensor operators.
 
+Naming: each primitive is a :class:`~steepest.autograd.Function` subclass named after
+the operation with the suffix ``Function`` (``AddFunction``, ``ReLUFunction``,
+``Conv2dFunction``, ``SoftmaxCrossEntropyFunction``), directly above its lowercase
+wrapper (``add``, ``relu``, ``conv2d``, ``cross_entropy``). The suffix keeps them apart
+from the layers of :mod:`steepest.nn` (``nn.ReLU``, ``nn.Conv2d``), which hold
+parameters and call the wrappers through :mod:`steepest.functional`; it follows the
+``LinearFunction`` of PyTorch's "Extending torch.autograd" guide. Users call the
+wrappers, never the classes.
+
+Inputs: every wrapper accepts Tensors, NumPy (or CuPy) arrays, Python lists and
+numbers alike. The autograd entry points (``Function.__call__``, ``apply_unary``,
+``apply_binary``) convert them; a wrapper that reads ``.shape`` or ``.data`` before a
+Function runs converts first with :func:`~steepest.autograd.as_tensor`.
+
 The operators of :class:`~steepest.autograd.Tensor` (``+``, ``@``, ``x[i]``,
 ``x.sum()`` ...) are the functions of this package. They are attached here because
 the ops need the Tensor class first; this table is the one place that says which

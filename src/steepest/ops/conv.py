@@ -27,12 +27,19 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+import numpy as np
+
 from .._validation import ShapeError, fmt_shape, pair
 from ..autograd import Function, Tensor, apply_unary
-from ..backend import array_module, give_buffer, take_buffer
+from ..backend import array_module, get_default_dtype, give_buffer, take_buffer
 from .linalg import matmul_nt
 
 Padding = int | tuple[int, int] | Literal["valid", "same"]
+
+
+def _result_dtype(*arrays: Any) -> Any:
+    """The dtype NumPy's promotion gives ``arrays`` together."""
+    return np.result_type(*(a.dtype for a in arrays))
 
 
 # ------------------------------------------------------------------ sizes (C2, C3)
@@ -176,26 +183,35 @@ def _im2col(padded: Any, layout: _Layout, kernel: tuple[int, int], out_size: tup
 
 
 # ------------------------------------------------------------------ conv2d
-class Conv2d(Function):
-    def __init__(self, stride: tuple[int, int], padding: Any) -> None:
-        self.stride, self.padding = stride, padding
+class Conv2dFunction(Function):
+    saves_output = False
+
+    def __init__(self, stride: tuple[int, int], padding: Any, owner: str = "conv2d") -> None:
+        self.stride, self.padding, self.owner = stride, padding, owner
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
+        owner = self.owner
         if x.ndim != 4:
-            raise ShapeError(f"conv2d: input must be 4-D (N, C, H, W); got shape "
-                             f"{fmt_shape(x.shape)}")
+            hint = " (add the batch axis: x[None])" if x.ndim == 3 else ""
+            raise ShapeError(f"{owner}: expected a 4-D input (N, C, H, W); got shape "
+                             f"{fmt_shape(x.shape)}{hint}")
         if weight.ndim != 4:
-            raise ShapeError(f"conv2d: `weight` must be 4-D (out_channels, in_channels, kh, kw); "
+            raise ShapeError(f"{owner}: `weight` must be 4-D (out_channels, in_channels, kh, kw); "
                              f"got shape {fmt_shape(weight.shape)}")
         n, c, h, w = x.shape
         f, c_w, kh, kw = weight.shape
         if c != c_w:
-            raise ShapeError(f"conv2d: input has {c} channels (shape {fmt_shape(x.shape)}) but "
-                             f"`weight` {fmt_shape(weight.shape)} expects {c_w}")
+            raise ShapeError(f"{owner}: input has {c} channels (shape {fmt_shape(x.shape)}); "
+                             f"expected {c_w}, the in_channels of `weight` "
+                             f"{fmt_shape(weight.shape)}")
         if bias is not None and bias.shape != (f,):
-            raise ShapeError(f"conv2d: `bias` must have shape ({f},); got {fmt_shape(bias.shape)}")
-        pads = resolve_padding("conv2d", self.padding, (kh, kw), self.stride)
-        oh, ow = _output_shape("conv2d", h, w, (kh, kw), self.stride, pads)
+            raise ShapeError(f"{owner}: `bias` must have shape ({f},); got {fmt_shape(bias.shape)}")
+        # Promote as NumPy would (uint8 images with float32 filters give float32): the
+        # scratch buffers below take the input's dtype, and ints cannot hold the sums.
+        dtype = _result_dtype(x, weight)
+        x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
+        pads = resolve_padding(owner, self.padding, (kh, kw), self.stride)
+        oh, ow = _output_shape(owner, h, w, (kh, kw), self.stride, pads)
         layout = _Layout.for_width(ow)
         xp = array_module(x)
         padded = layout.padded(x, pads)  # (C, N, Hp, Wp) or (C, Hp, Wp, N)
@@ -306,7 +322,7 @@ class Conv2d(Function):
 
 
 def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] = 1,
-           padding: Padding = 0) -> Tensor:
+           padding: Padding = 0, *, owner: str = "conv2d") -> Tensor:
     """2-D convolution (cross-correlation) of an NCHW batch with a bank of filters.
 
     Args:
@@ -317,6 +333,9 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] 
         padding: p, an int or (ph, pw) of zeros on each side, or "valid" (none) or
             "same" (output size = input size; stride 1 only; see
             :func:`resolve_padding` for even filter sizes).
+        owner: the name error messages start with; the ``Conv2d`` layer passes its
+            own (``Conv2d(in_channels=3, out_channels=8)``), so each shape check
+            lives here once.
 
     Returns:
         Output of shape (N, F, OH, OW) with OH = floor((H + 2 ph - KH) / sh) + 1.
@@ -336,7 +355,7 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] 
                [ 0., 30., 30.,  0.],
                [ 0., 30., 30.,  0.]], dtype=float32)
     """
-    fn = Conv2d(pair("conv2d", "stride", stride), padding)
+    fn = Conv2dFunction(pair(owner, "stride", stride), padding, owner)
     if bias is None:
         return fn(x, weight)
     return fn(x, weight, bias)
@@ -364,7 +383,7 @@ def _padded(x: Any, padding: tuple[int, int], value: float) -> Any:
     return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-class _Pool(Function):
+class _PoolFunction(Function):
     """Shared configuration of the pooling functions."""
 
     shape: tuple[int, ...]
@@ -388,11 +407,12 @@ def pool_arguments(owner: str, kernel_size: Any, stride: Any, padding: Any
     return kernel, strides, pair(owner, "padding", padding, minimum=0)
 
 
-class MaxPool2d(_Pool):
+class MaxPool2dFunction(_PoolFunction):
     def forward(self, x: Any) -> Any:
         oh, ow = _pool_geometry("max_pool2d", x, self.kernel, self.stride, self.padding)
         xp = array_module(x)
-        padded = _padded(x, self.padding, -math.inf)
+        lowest = xp.iinfo(x.dtype).min if x.dtype.kind in "iu" else -math.inf
+        padded = _padded(x, self.padding, lowest)
         (kh, kw), (sh, sw) = self.kernel, self.stride
         out = padded[:, :, _window(0, oh, sh), _window(0, ow, sw)].copy()
         for i in range(kh):
@@ -427,7 +447,7 @@ class MaxPool2d(_Pool):
         return self._unpad(grad_padded)
 
 
-def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
+def max_pool2d(x: Any, kernel_size: int | tuple[int, int],
                stride: int | tuple[int, int] | None = None,
                padding: int | tuple[int, int] = 0) -> Tensor:
     """The largest value of each window, per channel (C7); no learnable parameters.
@@ -436,7 +456,8 @@ def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
         x: input (N, C, H, W).
         kernel_size: f, the window size.
         stride: s (default: the window size, so windows do not overlap).
-        padding: rows/columns of -inf added on each side (usually 0).
+        padding: rows/columns of -inf (the dtype's minimum for integers) added on each
+            side (usually 0).
 
     Example:
         >>> import numpy as np
@@ -445,13 +466,18 @@ def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
         array([[ 5.,  7.],
                [13., 15.]], dtype=float32)
     """
-    fn = MaxPool2d(*pool_arguments("max_pool2d", kernel_size, stride, padding))
-    return apply_unary(fn, _as_tensor(x))
+    fn = MaxPool2dFunction(*pool_arguments("max_pool2d", kernel_size, stride, padding))
+    return apply_unary(fn, x)
 
 
-class AvgPool2d(_Pool):
+class AvgPool2dFunction(_PoolFunction):
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, x: Any) -> Any:
         oh, ow = _pool_geometry("avg_pool2d", x, self.kernel, self.stride, self.padding)
+        if x.dtype.kind not in "fc":  # integer images average in the default float dtype
+            x = x.astype(get_default_dtype())
         padded = _padded(x, self.padding, 0.0)
         (kh, kw), (sh, sw) = self.kernel, self.stride
         out = padded[:, :, _window(0, oh, sh), _window(0, ow, sw)].copy()
@@ -475,10 +501,12 @@ class AvgPool2d(_Pool):
         return self._unpad(grad_padded)
 
 
-def avg_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
+def avg_pool2d(x: Any, kernel_size: int | tuple[int, int],
                stride: int | tuple[int, int] | None = None,
                padding: int | tuple[int, int] = 0) -> Tensor:
     """The mean of each window, per channel (C7); zero padding counts in the mean.
+
+    Integer input (such as uint8 images) is averaged in the default float dtype.
 
     Example:
         >>> import numpy as np
@@ -487,11 +515,14 @@ def avg_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
         array([[ 2.5,  4.5],
                [10.5, 12.5]], dtype=float32)
     """
-    fn = AvgPool2d(*pool_arguments("avg_pool2d", kernel_size, stride, padding))
-    return apply_unary(fn, _as_tensor(x))
+    fn = AvgPool2dFunction(*pool_arguments("avg_pool2d", kernel_size, stride, padding))
+    return apply_unary(fn, x)
 
 
-class GlobalAvgPool2d(Function):
+class GlobalAvgPool2dFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, x: Any) -> Any:
         if x.ndim != 4:
             raise ShapeError(f"global_avg_pool2d: input must be 4-D (N, C, H, W); got shape "
@@ -505,7 +536,7 @@ class GlobalAvgPool2d(Function):
         return xp.broadcast_to((grad * (1.0 / (h * w)))[:, :, None, None], self.shape)
 
 
-def global_avg_pool2d(x: Tensor) -> Tensor:
+def global_avg_pool2d(x: Any) -> Tensor:
     """The mean of each channel over all positions: (N, C, H, W) -> (N, C).
 
     Example:
@@ -513,8 +544,5 @@ def global_avg_pool2d(x: Tensor) -> Tensor:
         >>> global_avg_pool2d(np.ones((2, 3, 4, 4), dtype=np.float32)).shape
         (2, 3)
     """
-    return apply_unary(GlobalAvgPool2d(), _as_tensor(x))
+    return apply_unary(GlobalAvgPool2dFunction(), x)
 
-
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)

@@ -17,7 +17,10 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-class Add(Function):
+class AddFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, a: Any, b: Any) -> Any:
         return a + b
 
@@ -33,10 +36,13 @@ def add(a: Any, b: Any) -> Tensor:
         >>> add(st.tensor([1.0, 2.0]), 1.0)
         tensor([2., 3.])
     """
-    return apply_binary(Add(), a, b)
+    return apply_binary(AddFunction(), a, b)
 
 
-class Sub(Function):
+class SubFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, a: Any, b: Any) -> Any:
         return a - b
 
@@ -46,10 +52,12 @@ class Sub(Function):
 
 def sub(a: Any, b: Any) -> Tensor:
     """``a - b`` with broadcasting."""
-    return apply_binary(Sub(), a, b)
+    return apply_binary(SubFunction(), a, b)
 
 
-class Mul(Function):
+class MulFunction(Function):
+    saves_output = False
+
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return a * b
@@ -61,10 +69,10 @@ class Mul(Function):
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` elementwise, with broadcasting."""
-    return apply_binary(Mul(), a, b)
+    return apply_binary(MulFunction(), a, b)
 
 
-class Div(Function):
+class DivFunction(Function):
     def forward(self, a: Any, b: Any) -> Any:
         self.b = b
         out = a / b
@@ -81,10 +89,10 @@ class Div(Function):
 
 def div(a: Any, b: Any) -> Tensor:
     """``a / b`` elementwise, with broadcasting."""
-    return apply_binary(Div(), a, b)
+    return apply_binary(DivFunction(), a, b)
 
 
-class Pow(Function):
+class PowFunction(Function):
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         out = a**b
@@ -103,10 +111,13 @@ class Pow(Function):
 
 def pow(a: Any, b: Any) -> Tensor:
     """``a ** b`` elementwise, with broadcasting."""
-    return apply_binary(Pow(), a, b)
+    return apply_binary(PowFunction(), a, b)
 
 
-class Neg(Function):
+class NegFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, x: Any) -> Any:
         return -x
 
@@ -114,12 +125,14 @@ class Neg(Function):
         return -grad
 
 
-def neg(x: Tensor) -> Tensor:
+def neg(x: Any) -> Tensor:
     """``-x``."""
-    return apply_unary(Neg(), x)
+    return apply_unary(NegFunction(), x)
 
 
-class Exp(Function):
+class ExpFunction(Function):
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.out = array_module(x).exp(x)
         return self.out
@@ -128,12 +141,14 @@ class Exp(Function):
         return grad * self.out
 
 
-def exp(x: Tensor) -> Tensor:
+def exp(x: Any) -> Tensor:
     """``e ** x`` elementwise."""
-    return apply_unary(Exp(), x)
+    return apply_unary(ExpFunction(), x)
 
 
-class Log(Function):
+class LogFunction(Function):
+    saves_output = False
+
     def forward(self, x: Any) -> Any:
         self.x = x
         return array_module(x).log(x)
@@ -142,12 +157,14 @@ class Log(Function):
         return grad / self.x
 
 
-def log(x: Tensor) -> Tensor:
+def log(x: Any) -> Tensor:
     """Natural logarithm elementwise."""
-    return apply_unary(Log(), x)
+    return apply_unary(LogFunction(), x)
 
 
-class Sqrt(Function):
+class SqrtFunction(Function):
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.out = array_module(x).sqrt(x)
         return self.out
@@ -156,12 +173,14 @@ class Sqrt(Function):
         return grad / (2 * self.out)
 
 
-def sqrt(x: Tensor) -> Tensor:
+def sqrt(x: Any) -> Tensor:
     """Square root elementwise."""
-    return apply_unary(Sqrt(), x)
+    return apply_unary(SqrtFunction(), x)
 
 
-class Abs(Function):
+class AbsFunction(Function):
+    saves_output = False
+
     def forward(self, x: Any) -> Any:
         self.x = x
         return array_module(x).abs(x)
@@ -170,12 +189,14 @@ class Abs(Function):
         return grad * array_module(grad).sign(self.x)  # sign(0) = 0, as in PyTorch
 
 
-def abs(x: Tensor) -> Tensor:
+def abs(x: Any) -> Tensor:
     """``|x|`` elementwise; the gradient at 0 is 0."""
-    return apply_unary(Abs(), x)
+    return apply_unary(AbsFunction(), x)
 
 
-class Maximum(Function):
+class MaximumFunction(Function):
+    saves_output = False
+
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return array_module(a).maximum(a, b)
@@ -190,10 +211,12 @@ class Maximum(Function):
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; where ``a == b`` each gets half the gradient."""
-    return apply_binary(Maximum(), a, b)
+    return apply_binary(MaximumFunction(), a, b)
 
 
-class Minimum(Function):
+class MinimumFunction(Function):
+    saves_output = False
+
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return array_module(a).minimum(a, b)
@@ -207,10 +230,12 @@ class Minimum(Function):
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; where ``a == b`` each gets half the gradient."""
-    return apply_binary(Minimum(), a, b)
+    return apply_binary(MinimumFunction(), a, b)
 
 
-class Clip(Function):
+class ClipFunction(Function):
+    saves_output = False
+
     def __init__(self, low: Any, high: Any) -> None:
         self.low, self.high = low, high
 
@@ -227,7 +252,7 @@ class Clip(Function):
         return grad * inside
 
 
-def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``.
 
     Example:
@@ -237,10 +262,12 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """
     if min is None and max is None:
         raise ValueError("clip: give at least one of `min` and `max`")
-    return apply_unary(Clip(_data(min), _data(max)), x)
+    return apply_unary(ClipFunction(_data(min), _data(max)), x)
 
 
-class Where(Function):
+class WhereFunction(Function):
+    saves_output = False
+
     def forward(self, condition: Any, a: Any, b: Any) -> Any:
         self.condition = condition
         return array_module(condition).where(condition, a, b)
@@ -262,11 +289,13 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     """
     condition = _data(condition)
     xp = array_module(condition)
-    return Where()(xp.asarray(condition, dtype=bool), a, b)
+    return WhereFunction()(xp.asarray(condition, dtype=bool), a, b)
 
 
 # ------------------------------------------------------------------ activations (S3)
-class Sigmoid(Function):
+class SigmoidFunction(Function):
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         xp = array_module(x)
         # exp(-|x|) never overflows; both branches are accurate in their own tail.
@@ -278,7 +307,7 @@ class Sigmoid(Function):
         return grad * self.out * (1 - self.out)
 
 
-def sigmoid(x: Tensor) -> Tensor:
+def sigmoid(x: Any) -> Tensor:
     """The logistic function 1 / (1 + e^-x), stable for large |x| (B3).
 
     Example:
@@ -286,10 +315,12 @@ def sigmoid(x: Tensor) -> Tensor:
         >>> sigmoid(st.tensor([0.0, 1000.0, -1000.0]))
         tensor([0.5, 1. , 0. ])
     """
-    return apply_unary(Sigmoid(), x)
+    return apply_unary(SigmoidFunction(), x)
 
 
-class Tanh(Function):
+class TanhFunction(Function):
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.out = array_module(x).tanh(x)
         return self.out
@@ -298,12 +329,14 @@ class Tanh(Function):
         return grad * (1 - self.out * self.out)
 
 
-def tanh(x: Tensor) -> Tensor:
+def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent; its derivative is 1 - tanh(x)^2 (S3)."""
-    return apply_unary(Tanh(), x)
+    return apply_unary(TanhFunction(), x)
 
 
-class ReLU(Function):
+class ReLUFunction(Function):
+    saves_inputs = False
+
     def forward(self, x: Any) -> Any:
         self.out = array_module(x).maximum(x, 0)
         return self.out
@@ -314,7 +347,7 @@ class ReLU(Function):
         return grad * (self.out > 0)
 
 
-def relu(x: Tensor) -> Tensor:
+def relu(x: Any) -> Tensor:
     """Rectified linear unit max(0, x); gradient 1 for x > 0 and 0 for x <= 0 (F1).
 
     Example:
@@ -322,10 +355,13 @@ def relu(x: Tensor) -> Tensor:
         >>> relu(st.tensor([-1.0, 0.0, 2.0]))
         tensor([0., 0., 2.])
     """
-    return apply_unary(ReLU(), x)
+    return apply_unary(ReLUFunction(), x)
 
 
-class LeakyReLU(Function):
+class LeakyReLUFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def __init__(self, negative_slope: float) -> None:
         self.negative_slope = negative_slope
 
@@ -337,7 +373,7 @@ class LeakyReLU(Function):
         return array_module(grad).where(self.positive, grad, grad * self.negative_slope)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """max(negative_slope * x, x) for 0 <= slope < 1: a small slope instead of 0 for x < 0.
 
     Example:
@@ -345,7 +381,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
         >>> leaky_relu(st.tensor([-100.0, 3.0]))
         tensor([-1., 3.])
     """
-    return apply_unary(LeakyReLU(float(negative_slope)), x)
+    return apply_unary(LeakyReLUFunction(float(negative_slope)), x)
 
 
 # ------------------------------------------------------ comparisons (no gradient)

@@ -24,7 +24,9 @@ def _matmul_error(a: Any, b: Any) -> ShapeError:
     )
 
 
-class MatMul(Function):
+class MatMulFunction(Function):
+    saves_output = False
+
     def forward(self, a: Any, b: Any) -> Any:
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError(f"matmul: both operands need at least one dimension; got shapes "
@@ -70,22 +72,28 @@ def matmul(a: Any, b: Any) -> Tensor:
         >>> (w @ np.ones((3, 4))).shape
         (1, 4)
     """
-    return apply_binary(MatMul(), a, b)
+    return apply_binary(MatMulFunction(), a, b)
 
 
-class Linear(Function):
+class LinearFunction(Function):
+    saves_output = False
+
+    def __init__(self, owner: str = "linear") -> None:
+        self.owner = owner
+
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
+        owner = self.owner
         if weight.ndim != 2:
-            raise ShapeError(f"linear: `weight` must be 2-D (out_features, in_features); got "
+            raise ShapeError(f"{owner}: `weight` must be 2-D (out_features, in_features); got "
                              f"shape {fmt_shape(weight.shape)}")
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ShapeError(
-                f"linear: input has {x.shape[-1] if x.ndim else 0} features (shape "
-                f"{fmt_shape(x.shape)}) but `weight` {fmt_shape(weight.shape)} expects "
-                f"{weight.shape[1]}"
+                f"{owner}: input has {x.shape[-1] if x.ndim else 0} features (shape "
+                f"{fmt_shape(x.shape)}); expected {weight.shape[1]}, the in_features of "
+                f"`weight` {fmt_shape(weight.shape)}"
             )
         if bias is not None and bias.shape != (weight.shape[0],):
-            raise ShapeError(f"linear: `bias` must have shape ({weight.shape[0]},); got "
+            raise ShapeError(f"{owner}: `bias` must have shape ({weight.shape[0]},); got "
                              f"{fmt_shape(bias.shape)}")
         self.x, self.weight, self.has_bias = x, weight, bias is not None
         out = x @ weight.T  # (..., out_features)
@@ -103,13 +111,15 @@ class Linear(Function):
         return grad_x, grad_w, grad_2d.sum(axis=0)
 
 
-def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+def linear(x: Any, weight: Any, bias: Any = None, *, owner: str = "linear") -> Tensor:
     """The fully connected layer Z = X W^T + b in one op (the seed's Z = W A + b).
 
     Args:
         x: input of shape (m, in_features) (or (..., in_features)).
         weight: W of shape (out_features, in_features), the seed's W[l].
         bias: b of shape (out_features,) or None.
+        owner: the name error messages start with; the ``Linear`` layer passes its own
+            (``Linear(in_features=784)``), so each shape check lives here once.
 
     Returns:
         Z of shape (m, out_features).
@@ -123,8 +133,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
         (4, 2)
     """
     if bias is None:
-        return Linear()(x, weight)
-    return Linear()(x, weight, bias)
+        return LinearFunction(owner)(x, weight)
+    return LinearFunction(owner)(x, weight, bias)
 
 
 def matmul_nt(a: Any, b: Any) -> Any:

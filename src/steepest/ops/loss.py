@@ -6,27 +6,43 @@ logits (the last layer's Z), never overflow for logits of +-1000, and have the
 seed's simple gradients, dZ = A - Y (B7, H9). The seed's cost J is the mean of the
 per-example loss over the m examples (``reduction="mean"``, B4).
 
-Every loss refuses inputs whose shapes differ instead of broadcasting them: a
-(m, 1) prediction against (m,) labels would silently broadcast to (m, m), the rank-1
-pitfall of the seed (B11).
+Rules every loss here follows:
+
+* **Inputs.** Predictions and targets may be Tensors, NumPy (or CuPy) arrays or
+  Python lists.
+* **Shapes.** A loss refuses inputs whose shapes differ instead of broadcasting them:
+  a (m, 1) prediction against (m,) labels would silently broadcast to (m, m), the
+  rank-1 pitfall of the seed (B11).
+* **dtypes.** The loss is computed in the predictions' floating dtype (a float32 model
+  gets a float32 loss; float64 targets are cast down to it). Integer or boolean
+  predictions are first promoted as NumPy promotes them with the targets
+  (``result_type``; the default float dtype when both are integers), so float
+  targets are never truncated: ``mse_loss([1, 2], [0.5, 0.5])`` is 1.25.
+* **No host round trip per batch.** Checks of dtypes and shapes read only array
+  metadata. Value checks (class indices in [0, C), probabilities in [0, 1], a mask
+  of 0/1, finite targets) run on the arrays' device: an invalid value makes the loss
+  NaN there, and the one finiteness check of the result, the only value a loss reads
+  back from a GPU, then finds and names the culprit. On the CPU this costs nothing
+  extra either; on a GPU it is one scalar transfer per call instead of one per check.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import numpy as np
 
 from .._validation import NonFiniteError, ShapeError, finite_array, fmt_shape, one_of, real
-from ..autograd import Function, Tensor
-from ..backend import array_module
+from ..autograd import Function, Tensor, as_tensor
+from ..backend import array_module, get_default_dtype, to_device
 from . import elementwise as ew
 from . import reduce as rd
 from .norm import _log_softmax
 
 Reduction = Literal["mean", "sum", "none"]
+REDUCTIONS: tuple[Reduction, ...] = ("mean", "sum", "none")
 
 
 def _data(x: Any) -> Any:
@@ -40,6 +56,21 @@ def _as_target(target: Any, like: Any) -> Any:
     if not hasattr(data, "dtype"):
         data = np.asarray(data)
     return xp.asarray(data)
+
+
+def _floating(prediction: Tensor, target: Any) -> Tensor:
+    """``prediction`` itself when it is floating, else promoted with ``target``'s dtype.
+
+    NumPy's promotion (``result_type``) decides: int predictions with float64 targets
+    become float64; with integer targets too, the default float dtype. Integer
+    tensors never require gradients, so nothing is cut off the graph.
+    """
+    if prediction.dtype.kind in "fc":
+        return prediction
+    dtype = np.result_type(prediction.dtype, _data(target).dtype)
+    if dtype.kind not in "fc":
+        dtype = get_default_dtype()
+    return Tensor(prediction.data.astype(dtype))
 
 
 def _same_shape(owner: str, name_a: str, a: Any, name_b: str, b: Any) -> None:
@@ -56,14 +87,18 @@ def _same_shape(owner: str, name_a: str, a: Any, name_b: str, b: Any) -> None:
     )
 
 
-def _elementwise_target(owner: str, name: str, prediction: Any, targets: Any) -> Any:
-    """Targets of the same shape as ``prediction``: a Tensor as given, else an array of
-    its dtype on its device. Refuses mismatched shapes and empty predictions."""
-    y = targets if isinstance(targets, Tensor) else _as_target(targets, prediction)
-    _same_shape(owner, name, prediction, "targets", _data(y))
-    if prediction.size == 0:
+def _elementwise_pair(owner: str, name: str, prediction: Any, targets: Any
+                      ) -> tuple[Tensor, Any]:
+    """The prediction as a floating Tensor and the targets of the same shape: a Tensor as
+    given, else an array of the prediction's dtype on its device. Refuses mismatched
+    shapes and empty predictions."""
+    p = as_tensor(prediction)
+    y = targets if isinstance(targets, Tensor) else _as_target(targets, p.data)
+    _same_shape(owner, name, p.data, "targets", _data(y))
+    if p.size == 0:
         raise ValueError(f"{owner}: `{name}` is empty")
-    return y if isinstance(y, Tensor) else y.astype(prediction.dtype, copy=False)
+    p = _floating(p, y)
+    return p, (y if isinstance(y, Tensor) else y.astype(p.dtype, copy=False))
 
 
 def _reduce(losses: Any, reduction: str, count: Any) -> Any:
@@ -80,13 +115,21 @@ def _scale(grad: Any, reduction: str, count: Any) -> Any:
     return grad / count if reduction == "mean" else grad
 
 
-def _check_finite(owner: str, out: Tensor, **inputs: Any) -> Tensor:
-    """Raise a clear error when the loss is NaN/Inf, naming the input that caused it."""
+def _check_finite(owner: str, out: Tensor, explain: Callable[[], None] | None = None,
+                  **inputs: Any) -> Tensor:
+    """Return ``out`` if the loss is finite, else raise naming what made it NaN/Inf.
+
+    This is the one value a loss reads back to the host. Only when the loss is not
+    finite does ``explain`` (the loss's own value checks: label range, probability
+    range, mask) run, then the finiteness of each input.
+    """
     value = out.data
     finite = math.isfinite(float(value)) if value.ndim == 0 else bool(
         array_module(value).isfinite(value).all())
     if finite:
         return out
+    if explain is not None:
+        explain()
     for name, array in inputs.items():
         if array is not None and hasattr(array, "dtype"):
             finite_array(owner, name, array)
@@ -95,17 +138,23 @@ def _check_finite(owner: str, out: Tensor, **inputs: Any) -> Tensor:
 
 
 # ------------------------------------------------------------------ cross-entropy
-class SoftmaxCrossEntropy(Function):
+class SoftmaxCrossEntropyFunction(Function):
+    saves_output = False
+
     def __init__(self, reduction: str, labels_are_indices: bool) -> None:
         self.reduction = reduction
         self.indices = labels_are_indices
 
     def forward(self, logits: Any, target: Any) -> Any:
         xp = array_module(logits)
-        m = logits.shape[0]
+        m, num_classes = logits.shape
         log_probs = _log_softmax(logits, axis=1)  # (m, C)
         if self.indices:
-            losses = -log_probs[xp.arange(m), target]  # (m,)
+            # The range check on the device: an index outside [0, C) reads class 0
+            # and makes its loss NaN, which cross_entropy's finiteness check reports.
+            invalid = (target < 0) | (target >= num_classes)  # (m,)
+            target = xp.where(invalid, 0, target)
+            losses = xp.where(invalid, xp.nan, -log_probs[xp.arange(m), target])  # (m,)
         else:
             losses = -(target * log_probs).sum(axis=1)  # (m,)
         self.log_probs, self.target, self.m = log_probs, target, m
@@ -129,8 +178,12 @@ class SoftmaxCrossEntropy(Function):
         return grad_logits, grad_target
 
 
-def cross_entropy(logits: Tensor, labels: Any, reduction: Reduction = "mean") -> Tensor:
+def cross_entropy(logits: Any, labels: Any, reduction: Reduction = "mean") -> Tensor:
     """Softmax cross-entropy from logits: -sum_k y_k log softmax(z)_k, averaged over m (H9).
+
+    The label range is checked on the logits' device, without copying the labels to
+    the host (see the module docstring): a label outside [0, C) makes its loss NaN
+    and the loss's finiteness check, the one value read back, raises the error.
 
     Args:
         logits: Z of shape (m, C), before any softmax.
@@ -144,8 +197,8 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: Reduction = "mean") ->
     Raises:
         ShapeError: logits not 2-D, or labels of the wrong shape.
         TypeError: float labels of shape (m,) (class indices must be integers).
-        ValueError: a label outside [0, C).
-        NonFiniteError: the logits contain NaN or Inf.
+        ValueError: a label outside [0, C) (found on the device, see above).
+        NonFiniteError: the logits or the targets contain NaN or Inf.
 
     Example:
         >>> import numpy as np
@@ -158,8 +211,10 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: Reduction = "mean") ->
         array([[-0.067,  0.059,  0.008],
                [ 0.   ,  0.   ,  0.   ]], dtype=float32)
     """
-    one_of("cross_entropy", "reduction", reduction, ("mean", "sum", "none"))
-    z = _data(logits)
+    owner = "cross_entropy"
+    one_of(owner, "reduction", reduction, REDUCTIONS)
+    z_tensor = as_tensor(logits)
+    z = z_tensor.data
     if z.ndim != 2:
         raise ShapeError(f"cross_entropy: `logits` must be 2-D (m, num_classes); got shape "
                          f"{fmt_shape(z.shape)}")
@@ -169,16 +224,13 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: Reduction = "mean") ->
     y = labels if isinstance(labels, Tensor) and labels.requires_grad else _as_target(labels, z)
     y_data = _data(y)
     indices = y_data.dtype.kind in "iub"
+    # Class indices are not values: integer logits with them get the default float dtype.
+    z_tensor = _floating(z_tensor, z if indices else y_data)
     if indices:
         if y_data.shape != (m,):
             hint = " (flatten them with .reshape(-1))" if y_data.shape == (m, 1) else ""
             raise ShapeError(f"cross_entropy: integer `labels` must have shape ({m},) to match "
                              f"`logits` {fmt_shape(z.shape)}; got {fmt_shape(y_data.shape)}{hint}")
-        low, high = int(y_data.min()), int(y_data.max())
-        if low < 0 or high >= num_classes:
-            bad = low if low < 0 else high
-            raise ValueError(f"cross_entropy: `labels` must be class indices in [0, "
-                             f"{num_classes}) for logits with {num_classes} classes; got {bad}")
         y_data = y_data.astype(np.intp, copy=False)
         y = y_data
     else:
@@ -186,24 +238,39 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: Reduction = "mean") ->
             raise TypeError(f"cross_entropy: `labels` of shape ({m},) must be integer class "
                             f"indices; got dtype {y_data.dtype}. Use labels.astype(int), or "
                             f"pass one-hot targets of shape ({m}, {num_classes})")
-        _same_shape("cross_entropy", "logits", z, "labels", y_data)
+        _same_shape(owner, "logits", z, "labels", y_data)
         if not isinstance(y, Tensor):
-            y = y_data.astype(z.dtype, copy=False)
-    out = SoftmaxCrossEntropy(reduction, indices)(logits, y)
-    return _check_finite("cross_entropy", out, logits=z)
+            y = y_data.astype(z_tensor.dtype, copy=False)
+
+    def explain() -> None:
+        if not indices:
+            return
+        labels_host = to_device(y_data, "cpu")
+        bad = labels_host[(labels_host < 0) | (labels_host >= num_classes)]
+        if bad.size:
+            raise ValueError(f"{owner}: `labels` must be class indices in [0, {num_classes}) "
+                             f"for logits with {num_classes} classes; got {int(bad[0])}")
+
+    out = SoftmaxCrossEntropyFunction(reduction, indices)(z_tensor, y)
+    return _check_finite(owner, out, explain, logits=z_tensor.data, labels=_data(y))
 
 
 # --------------------------------------------------------- binary cross-entropy
-class SigmoidBinaryCrossEntropy(Function):
+class SigmoidBinaryCrossEntropyFunction(Function):
     """BCE on logits, optionally weighted per element and divided by a given count."""
+
+    saves_output = False
 
     def __init__(self, reduction: str, count: Any, weight: Any = None) -> None:
         self.reduction, self.count, self.weight = reduction, count, weight
 
     def forward(self, z: Any, y: Any) -> Any:
         xp = array_module(z)
-        # max(z, 0) - z*y + log(1 + e^-|z|): no exp of a large positive number.
-        losses = xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
+        # max(z, 0) - z*y + log(1 + e^-|z|): no exp of a large positive number. An
+        # infinite target gives NaN (0 * inf) without a warning: the caller's
+        # finiteness check names it.
+        with np.errstate(invalid="ignore"):
+            losses = xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
         if self.weight is not None:
             losses = losses * self.weight
         self.z, self.y = z, y
@@ -222,11 +289,12 @@ class SigmoidBinaryCrossEntropy(Function):
         return grad_z, grad_y
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, targets: Any,
+def binary_cross_entropy_with_logits(logits: Any, targets: Any,
                                      reduction: Reduction = "mean") -> Tensor:
     """-(y log a + (1 - y) log(1 - a)) with a = sigmoid(z), computed from z stably (B4).
 
-    Its gradient is the seed's dz = a - y (divided by m for the mean).
+    Its gradient is the seed's dz = a - y (divided by m for the mean). No value check
+    copies data to the host (see the module docstring).
 
     Args:
         logits: z, any shape (usually (m, 1) or (m,)).
@@ -240,21 +308,22 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: Any,
         >>> round(loss.item(), 4)  # log(2) / 3
         0.231
     """
-    one_of("binary_cross_entropy_with_logits", "reduction", reduction, ("mean", "sum", "none"))
-    z = _data(logits)
-    y = _elementwise_target("binary_cross_entropy_with_logits", "logits", z, targets)
-    out = SigmoidBinaryCrossEntropy(reduction, z.size)(logits, y)
-    return _check_finite("binary_cross_entropy_with_logits", out, logits=z, targets=_data(y))
+    owner = "binary_cross_entropy_with_logits"
+    one_of(owner, "reduction", reduction, REDUCTIONS)
+    z, y = _elementwise_pair(owner, "logits", logits, targets)
+    out = SigmoidBinaryCrossEntropyFunction(reduction, z.size)(z, y)
+    return _check_finite(owner, out, logits=z.data, targets=_data(y))
 
 
-def masked_binary_cross_entropy_with_logits(logits: Tensor, targets: Any, mask: Any = None,
+def masked_binary_cross_entropy_with_logits(logits: Any, targets: Any, mask: Any = None,
                                             reduction: Literal["mean", "sum"] = "mean"
                                             ) -> Tensor:
     """Binary cross-entropy for multi-task learning: only labels that exist count (M15).
 
     Each example may carry several binary labels (one output unit per task), some of
     them unknown. The cost sums the loss over the labels whose ``mask`` is 1 and, for
-    ``"mean"``, divides by how many there are. Unknown targets may be NaN.
+    ``"mean"``, divides by how many there are. Unknown targets may be NaN. The mask
+    and the targets are checked on the device (see the module docstring).
 
     Args:
         logits: z of shape (m, num_tasks).
@@ -275,37 +344,50 @@ def masked_binary_cross_entropy_with_logits(logits: Tensor, targets: Any, mask: 
     """
     owner = "masked_binary_cross_entropy_with_logits"
     one_of(owner, "reduction", reduction, ("mean", "sum"))
-    z = _data(logits)
+    z_tensor = as_tensor(logits)
+    z = z_tensor.data
     xp = array_module(z)
     y = _as_target(targets, z)
     _same_shape(owner, "logits", z, "targets", y)
+    z_tensor = _floating(z_tensor, y)
+    dtype = z_tensor.dtype
     if mask is None:
-        mask_data = ~xp.isnan(y) if y.dtype.kind == "f" else xp.ones(y.shape, dtype=bool)
+        exists = ~xp.isnan(y) if y.dtype.kind == "f" else xp.ones(y.shape, dtype=bool)
+        weight = exists.astype(dtype)
     else:
         mask_data = _as_target(mask, z)
         _same_shape(owner, "logits", z, "mask", mask_data)
-        if mask_data.dtype != bool and not bool(((mask_data == 0) | (mask_data == 1)).all()):
+        exists = mask_data != 0
+        weight = mask_data.astype(dtype)
+        if mask_data.dtype != bool:  # a value other than 0/1 makes the loss NaN
+            weight = xp.where((mask_data == 0) | (mask_data == 1), weight, xp.nan)
+    y = xp.where(exists, y, 0).astype(dtype)
+    # With no label in the batch the weighted sum is 0; dividing it by 1 instead of 0
+    # gives the documented 0 with zero gradient, without reading the count back.
+    count = xp.maximum(weight.sum(), 1)
+
+    def explain() -> None:
+        if mask is not None and mask_data.dtype != bool and \
+                not bool(((mask_data == 0) | (mask_data == 1)).all()):
             raise ValueError(f"{owner}: `mask` must contain only 0/1 or booleans")
-        mask_data = mask_data.astype(bool)
-    weight = mask_data.astype(z.dtype)
-    y = xp.where(mask_data, y, 0).astype(z.dtype)
-    finite_array(owner, "targets (where mask is 1)", y)
-    count = float(weight.sum())
-    if count == 0:
-        return ew.mul(rd.sum(logits), 0.0)  # nothing to learn from: 0 with zero gradient
-    out = SigmoidBinaryCrossEntropy(reduction, count, weight)(logits, y)
-    return _check_finite(owner, out, logits=z)
+        finite_array(owner, "targets (where mask is 1)", y)
+
+    out = SigmoidBinaryCrossEntropyFunction(reduction, count, weight)(z_tensor, y)
+    return _check_finite(owner, out, explain, logits=z)
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropyFunction(Function):
+    saves_output = False
+
     def __init__(self, reduction: str, count: int) -> None:
         self.reduction, self.count = reduction, count
 
     def forward(self, p: Any, y: Any) -> Any:
         xp = array_module(p)
         # Clamp the logs at -100, as PyTorch does, so p = 0 or 1 gives a finite loss
-        # (log(0) = -inf is expected here, so NumPy need not warn about it).
-        with np.errstate(divide="ignore"):
+        # (log(0) = -inf is expected here, so NumPy need not warn about it). A p
+        # outside [0, 1] gives NaN, which binary_cross_entropy reports.
+        with np.errstate(divide="ignore", invalid="ignore"):
             log_p = xp.maximum(xp.log(p), -100)
             log_1mp = xp.maximum(xp.log1p(-p), -100)
         self.p, self.y = p, y
@@ -324,11 +406,12 @@ class BinaryCrossEntropy(Function):
         return (p - self.y) / denominator * scale, grad_y
 
 
-def binary_cross_entropy(probs: Tensor, targets: Any, reduction: Reduction = "mean") -> Tensor:
+def binary_cross_entropy(probs: Any, targets: Any, reduction: Reduction = "mean") -> Tensor:
     """-(y log a + (1 - y) log(1 - a)) from probabilities a (the seed's L(a, y), B4).
 
     Prefer :func:`binary_cross_entropy_with_logits`, which is exact for large |z|.
     Each log is clamped at -100 (as in PyTorch), so a = 0 or 1 gives a finite loss.
+    The range [0, 1] of ``probs`` is checked on the device (see the module docstring).
 
     Example:
         >>> import steepest as st
@@ -336,38 +419,43 @@ def binary_cross_entropy(probs: Tensor, targets: Any, reduction: Reduction = "me
         0.1643
     """
     owner = "binary_cross_entropy"
-    one_of(owner, "reduction", reduction, ("mean", "sum", "none"))
-    p = _data(probs)
-    y = _elementwise_target(owner, "probs", p, targets)
-    finite_array(owner, "probs", p)
-    if bool((p < 0).any()) or bool((p > 1).any()):
-        raise ValueError(f"{owner}: `probs` must lie in [0, 1]; got values from "
-                         f"{float(p.min())} to {float(p.max())} (pass logits to "
-                         "binary_cross_entropy_with_logits instead)")
-    out = BinaryCrossEntropy(reduction, p.size)(probs, y)
-    return _check_finite(owner, out, probs=p, targets=_data(y))
+    one_of(owner, "reduction", reduction, REDUCTIONS)
+    p, y = _elementwise_pair(owner, "probs", probs, targets)
+
+    def explain() -> None:
+        data = p.data
+        finite_array(owner, "probs", data)
+        if bool((data < 0).any()) or bool((data > 1).any()):
+            raise ValueError(f"{owner}: `probs` must lie in [0, 1]; got values from "
+                             f"{float(data.min())} to {float(data.max())} (pass logits to "
+                             "binary_cross_entropy_with_logits instead)")
+
+    out = BinaryCrossEntropyFunction(reduction, p.size)(p, y)
+    return _check_finite(owner, out, explain, probs=p.data, targets=_data(y))
 
 
-def mse_loss(predictions: Tensor, targets: Any, reduction: Reduction = "mean") -> Tensor:
+def mse_loss(predictions: Any, targets: Any, reduction: Reduction = "mean") -> Tensor:
     """Squared error (a - y)^2, averaged over all elements: the loss for regression.
 
     The seed explains why logistic regression does not use it (the cost becomes
     non-convex in w); a linear output with this loss is the regression case (S4).
+    Integer predictions are promoted, never truncating float targets.
 
     Example:
         >>> import steepest as st
         >>> mse_loss(st.tensor([1.0, 3.0]), [0.0, 1.0]).item()
         2.5
+        >>> float(mse_loss([1, 2], [0.5, 0.5]).item())  # ints promoted, not truncated
+        1.25
     """
     owner = "mse_loss"
-    one_of(owner, "reduction", reduction, ("mean", "sum", "none"))
-    p = _data(predictions)
-    y = _elementwise_target(owner, "predictions", p, targets)
-    difference = ew.sub(predictions, y)
+    one_of(owner, "reduction", reduction, REDUCTIONS)
+    p, y = _elementwise_pair(owner, "predictions", predictions, targets)
+    difference = ew.sub(p, y)
     squares = ew.mul(difference, difference)
     out = squares if reduction == "none" else (
         rd.mean(squares) if reduction == "mean" else rd.sum(squares))
-    return _check_finite(owner, out, predictions=p, targets=_data(y))
+    return _check_finite(owner, out, predictions=p.data, targets=_data(y))
 
 
 # ------------------------------------------------------------------ penalties (I4)
@@ -376,7 +464,10 @@ def _penalty_args(owner: str, weights: Any, lambd: float, m: int) -> list[Tensor
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m <= 0:
         raise ValueError(f"{owner}: `m` (the number of examples) must be a positive int; got "
                          f"{m!r}")
-    items = [weights] if isinstance(weights, Tensor) else list(weights)
+    # One tensor or array is one weight; any other iterable holds several (for the sums
+    # of squares and of absolute values it makes no difference how a list is split).
+    items = [weights] if isinstance(weights, Tensor) or hasattr(weights, "ndim") else \
+        list(weights)
     if not items:
         raise ValueError(f"{owner}: `weights` is empty")
     return items

@@ -16,7 +16,9 @@ def _log_softmax(x: Any, axis: int) -> Any:
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
+    saves_inputs = False
+
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
@@ -32,7 +34,7 @@ class Softmax(Function):
         return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True))
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
+def softmax(x: Any, axis: int = -1) -> Tensor:
     """Exponentiate and normalise along ``axis``: outputs are positive and sum to 1 (H8).
 
     Example:
@@ -41,10 +43,12 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
         tensor([[0.5, 0.5],
                 [0. , 1. ]])
     """
-    return apply_unary(Softmax(axis), x)
+    return apply_unary(SoftmaxFunction(axis), x)
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFunction(Function):
+    saves_inputs = False
+
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
@@ -57,7 +61,7 @@ class LogSoftmax(Function):
         return grad - xp.exp(self.out) * grad.sum(axis=self.axis, keepdims=True)
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log(softmax(x)) computed stably (no log of 0 for very negative logits).
 
     Example:
@@ -65,7 +69,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
         >>> log_softmax(st.tensor([0.0, -1000.0]))
         tensor([    0., -1000.])
     """
-    return apply_unary(LogSoftmax(axis), x)
+    return apply_unary(LogSoftmaxFunction(axis), x)
 
 
 # ------------------------------------------------------------------ batch norm (H5-H7)
@@ -82,21 +86,31 @@ def _per_channel_sum(a: Any, b: Any = None) -> Any:
     return xp.einsum("nck,nck->c", a3, b.reshape(a3.shape))
 
 
-class BatchNorm(Function):
+class BatchNormFunction(Function):
+    saves_output = False
+
     def __init__(self, running_mean: Any, running_var: Any, training: bool, momentum: float,
-                 eps: float) -> None:
+                 eps: float, owner: str = "batch_norm") -> None:
         self.running_mean, self.running_var = running_mean, running_var
         self.training, self.momentum, self.eps = training, momentum, eps
+        self.owner = owner
 
     def forward(self, x: Any, gamma: Any, beta: Any) -> Any:
         xp = array_module(x)
+        owner = self.owner
         if x.ndim not in (2, 4):
-            raise ShapeError(f"batch_norm: input must be (N, C) or (N, C, H, W); got shape "
+            raise ShapeError(f"{owner}: input must be (N, C) or (N, C, H, W); got shape "
                              f"{fmt_shape(x.shape)}")
         channels = x.shape[1]
+        # gamma and beta agree with each other but not with x: the input is what is wrong
+        # (a layer's case: its parameters are right by construction).
+        if gamma.ndim == 1 and beta.shape == gamma.shape and gamma.shape[0] != channels:
+            raise ShapeError(f"{owner}: input has {channels} features/channels (shape "
+                             f"{fmt_shape(x.shape)}); expected {gamma.shape[0]}, the size of "
+                             "`gamma`")
         for name, value in (("gamma", gamma), ("beta", beta)):
             if value.shape != (channels,):
-                raise ShapeError(f"batch_norm: `{name}` must have shape ({channels},) for input "
+                raise ShapeError(f"{owner}: `{name}` must have shape ({channels},) for input "
                                  f"{fmt_shape(x.shape)}; got {fmt_shape(value.shape)}")
         shape = (1, channels) if x.ndim == 2 else (1, channels, 1, 1)
         m = x.size // channels
@@ -140,9 +154,9 @@ class BatchNorm(Function):
         return grad_x, grad_gamma, grad_beta
 
 
-def batch_norm(x: Tensor, gamma: Tensor, beta: Tensor, running_mean: Any = None,
+def batch_norm(x: Any, gamma: Any, beta: Any, running_mean: Any = None,
                running_var: Any = None, training: bool = True, momentum: float = 0.9,
-               eps: float = 1e-5) -> Tensor:
+               eps: float = 1e-5, *, owner: str = "batch_norm") -> Tensor:
     """Batch normalisation of z per channel (H5): gamma * (z - mu) / sqrt(var + eps) + beta.
 
     In training, mu and var are the mini-batch's (over N, or N, H and W) and the
@@ -161,6 +175,8 @@ def batch_norm(x: Tensor, gamma: Tensor, beta: Tensor, running_mean: Any = None,
         training: use (and update) batch statistics.
         momentum: the weight of the old running value, in [0, 1).
         eps: added to the variance for stability.
+        owner: the name error messages start with (the layers pass their own, e.g.
+            ``BatchNorm2d(16)``).
 
     Example:
         >>> import numpy as np
@@ -170,7 +186,8 @@ def batch_norm(x: Tensor, gamma: Tensor, beta: Tensor, running_mean: Any = None,
         array([[-1., -1.],
                [ 1.,  1.]])
     """
-    real("batch_norm", "momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
-    real("batch_norm", "eps", eps, low=0.0)
-    fn = BatchNorm(running_mean, running_var, bool(training), float(momentum), float(eps))
+    real(owner, "momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
+    real(owner, "eps", eps, low=0.0)
+    fn = BatchNormFunction(running_mean, running_var, bool(training), float(momentum),
+                           float(eps), owner)
     return fn(x, gamma, beta)

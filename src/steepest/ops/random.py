@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from .._validation import real
-from ..autograd import Tensor
+from ..autograd import Tensor, as_tensor
 from ..backend import array_module, uniform
 from .elementwise import mul
 
 
-def dropout(x: Tensor, keep_prob: float, training: bool = True, rng: Any = None) -> Tensor:
+def dropout(x: Any, keep_prob: float, training: bool = True, rng: Any = None) -> Tensor:
     """Inverted dropout: keep each unit with probability ``keep_prob``, then divide by it.
 
     Dividing by ``keep_prob`` keeps the expected value of each activation (and of
@@ -20,7 +20,8 @@ def dropout(x: Tensor, keep_prob: float, training: bool = True, rng: Any = None)
     Args:
         x: activations of any shape.
         keep_prob: the probability of keeping a unit, in (0, 1]; 1 keeps all.
-        training: dropout is applied only in training; otherwise ``x`` is returned.
+        training: dropout is applied only in training; otherwise ``x`` is returned
+            (as a Tensor).
         rng: a numpy Generator or seed (default: steepest's generator).
 
     Example:
@@ -32,6 +33,7 @@ def dropout(x: Tensor, keep_prob: float, training: bool = True, rng: Any = None)
         ([0.0, 1.25], 1.0)
     """
     keep_prob = real("dropout", "keep_prob", keep_prob, low=0.0, low_inclusive=False, high=1.0)
+    x = as_tensor(x)  # the mask needs the data's shape, dtype and device
     if not training or keep_prob == 1.0:
         return x
     data = x.data

@@ -39,7 +39,10 @@ def _expand(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     return xp.expand_dims(grad, axes)
 
 
-class Sum(Function):
+class SumFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def __init__(self, axis: Any, keepdims: bool) -> None:
         self.axis, self.keepdims = axis, keepdims
 
@@ -56,7 +59,7 @@ class Sum(Function):
                                                self.shape)
 
 
-def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (None: all; int or tuple), keeping reduced axes if ``keepdims``.
 
     Example:
@@ -64,10 +67,13 @@ def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
         >>> st.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0)
         tensor([4., 6.])
     """
-    return apply_unary(Sum(axis, keepdims), x)
+    return apply_unary(SumFunction(axis, keepdims), x)
 
 
-class Mean(Function):
+class MeanFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def __init__(self, axis: Any, keepdims: bool) -> None:
         self.axis, self.keepdims = axis, keepdims
 
@@ -88,12 +94,12 @@ class Mean(Function):
         return xp.broadcast_to(_expand(grad / self.count, self.axes, self.keepdims), self.shape)
 
 
-def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over ``axis``; the seed's cost J is ``loss.mean()``."""
-    return apply_unary(Mean(axis, keepdims), x)
+    return apply_unary(MeanFunction(axis, keepdims), x)
 
 
-class _Extreme(Function):
+class _ExtremeFunction(Function):
     """Shared max/min: ties share the gradient equally (like ``torch.amax``)."""
 
     name = "max"
@@ -119,19 +125,19 @@ class _Extreme(Function):
         return _expand(grad, self.axes, self.keepdims) * hit / count
 
 
-class Max(_Extreme):
+class MaxFunction(_ExtremeFunction):
     name = "max"
 
 
-class Min(_Extreme):
+class MinFunction(_ExtremeFunction):
     name = "min"
 
 
-def max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Largest value over ``axis``; tied maxima share the gradient equally."""
-    return apply_unary(Max(axis, keepdims), x)
+    return apply_unary(MaxFunction(axis, keepdims), x)
 
 
-def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Smallest value over ``axis``; tied minima share the gradient equally."""
-    return apply_unary(Min(axis, keepdims), x)
+    return apply_unary(MinFunction(axis, keepdims), x)

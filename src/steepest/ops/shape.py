@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import ShapeError, fmt_shape
-from ..autograd import Function, Tensor, apply_unary
+from ..autograd import Function, Tensor, apply_unary, as_tensor
 from ..backend import array_module, scatter_add
 
 
@@ -21,7 +21,10 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-class Reshape(Function):
+class ReshapeFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
@@ -39,7 +42,7 @@ class Reshape(Function):
         return grad.reshape(self.source)
 
 
-def reshape(x: Tensor, *shape: Any) -> Tensor:
+def reshape(x: Any, *shape: Any) -> Tensor:
     """The same data in a new shape (one dimension may be -1).
 
     Example:
@@ -47,10 +50,10 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
         >>> st.tensor([1.0, 2.0, 3.0, 4.0]).reshape(2, -1).shape
         (2, 2)
     """
-    return apply_unary(Reshape(_shape_arg(shape)), x)
+    return apply_unary(ReshapeFunction(_shape_arg(shape)), x)
 
 
-def flatten(x: Tensor, start_axis: int = 1) -> Tensor:
+def flatten(x: Any, start_axis: int = 1) -> Tensor:
     """Merge the axes from ``start_axis`` on into one: (N, C, H, W) -> (N, C*H*W) (B1).
 
     Example:
@@ -58,10 +61,14 @@ def flatten(x: Tensor, start_axis: int = 1) -> Tensor:
         >>> st.tensor(np.zeros((2, 3, 4, 5))).flatten().shape
         (2, 60)
     """
+    x = as_tensor(x)  # reads the shape before any Function runs
     return reshape(x, *x.shape[:start_axis], -1)
 
 
-class Transpose(Function):
+class TransposeFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def __init__(self, axes: tuple[int, ...] | None) -> None:
         self.axes = axes
 
@@ -77,7 +84,7 @@ class Transpose(Function):
         return grad.transpose(self.inverse)
 
 
-def transpose(x: Tensor, *axes: Any) -> Tensor:
+def transpose(x: Any, *axes: Any) -> Tensor:
     """Permute axes (no arguments: reverse them, like NumPy's ``.T``).
 
     Example:
@@ -86,7 +93,7 @@ def transpose(x: Tensor, *axes: Any) -> Tensor:
         (2, 4, 3)
     """
     perm = _shape_arg(axes) if axes and axes[0] is not None else None
-    return apply_unary(Transpose(perm), x)
+    return apply_unary(TransposeFunction(perm), x)
 
 
 def _index_data(key: Any) -> Any:
@@ -103,7 +110,10 @@ def _is_advanced(key: Any) -> bool:
                for k in items)
 
 
-class GetItem(Function):
+class GetItemFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def __init__(self, key: Any) -> None:
         self.key = key
 
@@ -122,7 +132,7 @@ class GetItem(Function):
         return out
 
 
-def getitem(x: Tensor, key: Any) -> Tensor:
+def getitem(x: Any, key: Any) -> Tensor:
     """``x[key]`` for basic (ints, slices) and advanced (integer or boolean arrays) keys.
 
     The gradient is scattered back with addition, so a repeated index gets the sum
@@ -138,10 +148,13 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     key = _index_data(key)
     if isinstance(key, list):
         key = np.asarray(key)
-    return apply_unary(GetItem(key), x)
+    return apply_unary(GetItemFunction(key), x)
 
 
-class Concatenate(Function):
+class ConcatenateFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
@@ -171,10 +184,13 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """
     if len(tensors) == 0:
         raise ValueError("concatenate: need at least one tensor")
-    return Concatenate(int(axis))(*tensors)
+    return ConcatenateFunction(int(axis))(*tensors)
 
 
-class Stack(Function):
+class StackFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
@@ -201,10 +217,13 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """
     if len(tensors) == 0:
         raise ValueError("stack: need at least one tensor")
-    return Stack(int(axis))(*tensors)
+    return StackFunction(int(axis))(*tensors)
 
 
-class BroadcastTo(Function):
+class BroadcastToFunction(Function):
+    saves_inputs = False
+    saves_output = False
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
@@ -219,7 +238,7 @@ class BroadcastTo(Function):
         return grad  # the engine sums it back to the input's shape
 
 
-def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     """Repeat ``x`` along axes of size 1 (and new leading axes) to reach ``shape`` (B10).
 
     Example:
@@ -227,4 +246,4 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
         >>> broadcast_to(st.tensor([[1.0], [2.0]]), (2, 3)).shape
         (2, 3)
     """
-    return apply_unary(BroadcastTo(tuple(int(s) for s in shape)), x)
+    return apply_unary(BroadcastToFunction(tuple(int(s) for s in shape)), x)

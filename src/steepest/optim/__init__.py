@@ -1,4 +1,4 @@
-"""Optimisers with the seed's update rules and defaults, and learning-rate schedules.
+"""Optimisers with the seed's update rules and defaults, PyTorch's SGD, and learning-rate schedules.
 
 Example:
     >>> import steepest as st
@@ -12,19 +12,21 @@ from __future__ import annotations
 
 from .ewma import EWMA
 from .optimizer import Optimizer
-from .rules import OPTIMIZERS, Adam, GradientDescent, Momentum, RMSprop
+from .rules import OPTIMIZERS, SGD, Adam, GradientDescent, Momentum, RMSprop
 from .schedules import (
     Constant,
     ExponentialDecay,
+    FixedIntervalDecay,
     InverseSqrtDecay,
     InverseTimeDecay,
     PiecewiseConstant,
     Schedule,
     StepDecay,
+    Unit,
 )
 
 __all__ = [
-    "EWMA", "OPTIMIZERS", "Adam", "Constant", "ExponentialDecay", "GradientDescent",
-    "InverseSqrtDecay", "InverseTimeDecay", "Momentum", "Optimizer", "PiecewiseConstant",
-    "RMSprop", "Schedule", "StepDecay",
+    "EWMA", "OPTIMIZERS", "SGD", "Adam", "Constant", "ExponentialDecay", "FixedIntervalDecay",
+    "GradientDescent", "InverseSqrtDecay", "InverseTimeDecay", "Momentum", "Optimizer",
+    "PiecewiseConstant", "RMSprop", "Schedule", "StepDecay", "Unit",
 ]

@@ -3,8 +3,10 @@
 A subclass writes only its update rule, :meth:`Optimizer.update`, which changes one
 parameter array in place given its gradient, its state and the learning rate. State
 is kept per parameter *position* (not ``id()``), so a saved optimiser reloads onto
-a rebuilt model. Updates write into buffers kept in the state, so a step allocates
-no new arrays.
+a rebuilt model. Each parameter counts its own steps, as in ``torch.optim``: a
+parameter without a gradient in a step (frozen, or outside the loss) is skipped and
+its step count t, the t of bias correction, stays where it was. Updates write into
+buffers kept in the state, so a step allocates no new arrays.
 """
 
 from __future__ import annotations
@@ -31,10 +33,22 @@ class Optimizer:
             seed's L2 term). Default 0.
 
     Attributes:
-        iterations: updates taken so far (the t of bias correction).
+        iterations: calls of :meth:`step` so far (what schedules with
+            ``unit="step"`` count).
         epoch: epochs completed (the training loop sets it; schedules with
-            ``unit="epoch"`` read ``epoch + 1``).
+            ``unit="epoch"`` are asked ``schedule.after(epoch)``).
+        state: one dict per parameter: ``"step"``, the number of updates this
+            parameter has had (the t of bias correction), and the rule's buffers.
         buffers: the per-parameter arrays the rule keeps (a class attribute).
+
+    Example:
+        >>> import steepest as st
+        >>> a, b = st.tensor([1.0], requires_grad=True), st.tensor([1.0], requires_grad=True)
+        >>> adam = st.optim.Adam([a, b])
+        >>> a.grad = a.data.copy()  # b gets no gradient in this step
+        >>> adam.step()
+        >>> adam.iterations, adam.state[0]["step"], adam.state[1]
+        (1, 1, {})
     """
 
     buffers: tuple[str, ...] = ()
@@ -67,8 +81,8 @@ class Optimizer:
         """The learning rate of the next step (from the schedule, if there is one)."""
         if self.schedule is None:
             return self.base_lr
-        t = self.epoch + 1 if self.schedule.unit == "epoch" else self.iterations + 1
-        return self.schedule(t)
+        completed = self.epoch if self.schedule.unit == "epoch" else self.iterations
+        return self.schedule.after(completed)
 
     @lr.setter
     def lr(self, value: float | Schedule) -> None:
@@ -86,26 +100,44 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """Update every parameter that has a gradient and requires one."""
+        """Update every parameter that has a gradient and requires one.
+
+        A skipped parameter keeps its state, step count included. An updated one
+        has its version bumped (``p.bump_version()``), so autograd can tell that a
+        graph recorded before the step saw other values.
+        """
         lr = self.lr
         self.iterations += 1
         for p, state in zip(self.params, self.state):
             grad = p.grad
             if grad is None or not p.requires_grad:
                 continue
+            data = p.data
+            xp = array_module(data)
+            if not state:
+                state["step"] = 0
+                for name in self.buffers:
+                    state[name] = xp.zeros_like(data)
+            state["step"] += 1
             if self.weight_decay:
-                grad = grad + self.weight_decay * p.data
-            for name in self.buffers:
-                if name not in state:
-                    state[name] = array_module(p.data).zeros_like(p.data)
-            self.update(p.data, grad, state, lr)
+                decayed = state.get("_decayed")
+                if decayed is None:
+                    decayed = state["_decayed"] = xp.empty_like(data)
+                xp.multiply(data, self.weight_decay, out=decayed)
+                decayed += grad
+                grad = decayed
+            self.update(data, grad, state, lr)
+            bump_version = getattr(p, "bump_version", None)
+            if bump_version is not None:
+                bump_version()
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], lr: float) -> None:
         """Change ``param`` in place (the subclass's rule).
 
-        ``state`` holds this parameter's buffers named in :attr:`buffers`, allocated
-        with zeros before the first update; names starting with ``_`` are scratch
-        space that is not saved.
+        ``state`` holds this parameter's ``"step"`` (already counting this update, so
+        1 on the first) and its buffers named in :attr:`buffers`, allocated with zeros
+        before the first update; names starting with ``_`` are scratch space that is
+        not saved. ``grad`` already includes weight decay; do not change it in place.
         """
         raise NotImplementedError
 
@@ -117,8 +149,10 @@ class Optimizer:
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly: counters, learning rate, per-parameter state.
 
-        Scratch buffers are not saved; moment estimates are. Arrays are returned as
-        they are (not copied).
+        ``"state"`` maps a parameter's position to its saved arrays (moment
+        estimates; scratch buffers are left out) and ``"steps"`` maps it to its step
+        count; both hold only parameters updated at least once. Arrays are returned
+        as they are (not copied).
         """
         return {
             "class": type(self).__name__,
@@ -128,53 +162,97 @@ class Optimizer:
             "base_lr": self.base_lr,
             "schedule": None if self.schedule is None else {
                 "class": type(self.schedule).__name__, "config": self.schedule.get_config()},
-            "state": {str(i): {k: v for k, v in s.items() if not k.startswith("_")}
+            "steps": {str(i): int(s["step"]) for i, s in enumerate(self.state) if s},
+            "state": {str(i): {k: v for k, v in s.items()
+                               if k != "step" and not k.startswith("_")}
                       for i, s in enumerate(self.state) if s},
         }
+
+    def _checked_settings(self, state: Mapping[str, Any], iterations: int
+                          ) -> tuple[dict[str, Any], float | Schedule, int]:
+        """The saved settings, validated exactly as the constructor validates arguments.
+
+        A state dict read from a file may have been edited: every setting goes through
+        this class's ``__init__`` (on these parameters) before any is applied.
+        """
+        owner = type(self).__name__
+        hyperparameters = dict(state.get("hyperparameters", {}))
+        unknown = sorted(set(hyperparameters) - set(self.hyperparameters()))
+        if unknown:
+            raise ValueError(f"{owner}.load_state_dict: unknown settings {unknown}; {owner} "
+                             f"takes {sorted(self.hyperparameters())}")
+        epoch = state.get("epoch")
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0 \
+                or iterations < 0:
+            raise ValueError(f"{owner}.load_state_dict: `epoch` and `iterations` must be "
+                             f"non-negative ints; got {epoch!r} and {iterations!r}")
+        try:
+            schedule = state.get("schedule")
+            lr: float | Schedule = (schedule_from_config(schedule["class"], schedule["config"])
+                                    if schedule is not None else float(state["base_lr"]))
+            type(self)(self.params, lr=lr, **hyperparameters)
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"{owner}.load_state_dict: the saved settings are not valid "
+                             f"{owner} arguments ({error})") from None
+        return hyperparameters, lr, int(epoch)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore from :meth:`state_dict`, checking it belongs to this optimiser.
 
+        A state dict saved before step counts were kept per parameter (no
+        ``"steps"``) is read with every saved parameter at step ``iterations``: the
+        single global count its bias corrections used, so it continues as it would
+        have.
+
         Raises:
             ValueError: another optimiser class, or per-parameter state that does not
-                fit these parameters (count or shape).
+                fit these parameters (count, shape, step counts).
         """
         owner = type(self).__name__
         if state.get("class") != owner:
             raise ValueError(f"{owner}.load_state_dict: the state is from "
                              f"{state.get('class')!r}, not {owner}")
         per_param = state.get("state", {})
+        iterations = int(state["iterations"])
+        steps = state.get("steps")
+        if steps is None:
+            steps = {key: iterations for key in per_param}
         problems = []
-        for key, entries in per_param.items():
+        for key in {*per_param, *steps}:
             index = int(key)
-            if index >= len(self.params):
+            if not 0 <= index < len(self.params):
                 problems.append(f"state for parameter {index}, but there are only "
                                 f"{len(self.params)}")
                 continue
-            for name, value in entries.items():
+            step = steps.get(key)
+            if (isinstance(step, bool) or not isinstance(step, (int, np.integer))
+                    or not 0 < step <= iterations):
+                problems.append(f"parameter {index}: step count must be an int in "
+                                f"[1, {iterations}] (the iterations); got {step!r}")
+            for name, value in per_param.get(key, {}).items():
                 if tuple(np.shape(value)) != self.params[index].shape:
                     problems.append(f"parameter {index} {name}: shape "
                                     f"{fmt_shape(np.shape(value))} vs parameter "
                                     f"{fmt_shape(self.params[index].shape)}")
         if problems:
-            raise ValueError(f"{owner}.load_state_dict: " + "; ".join(problems))
-        for name, value in state.get("hyperparameters", {}).items():
+            raise ValueError(f"{owner}.load_state_dict: " + "; ".join(sorted(problems)))
+        hyperparameters, lr, epoch = self._checked_settings(state, iterations)
+        for name, value in hyperparameters.items():
             setattr(self, name, value)
-        schedule = state.get("schedule")
-        if schedule is not None:
-            self.lr = schedule_from_config(schedule["class"], schedule["config"])
-        else:
-            self.lr = float(state["base_lr"])
-        self.iterations = int(state["iterations"])
-        self.epoch = int(state["epoch"])
+        self.lr = lr
+        self.iterations = iterations
+        self.epoch = epoch
         self.state = [{} for _ in self.params]
-        for key, entries in per_param.items():
+        for key, step in steps.items():
             p = self.params[int(key)]
             device = "gpu" if array_module(p.data) is not np else "cpu"
             self.state[int(key)] = {
-                name: to_device(np.array(value, dtype=p.data.dtype), device)
-                if not isinstance(value, (int, float)) else value
-                for name, value in entries.items()}
+                "step": int(step),
+                **{name: to_device(np.array(value, dtype=p.data.dtype), device)
+                   for name, value in per_param.get(key, {}).items()}}
+            for name in self.buffers:
+                if name not in self.state[int(key)]:
+                    self.state[int(key)][name] = array_module(p.data).zeros_like(p.data)
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())

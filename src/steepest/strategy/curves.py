@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import resolve_rng
 from ..data.loader import check_examples
 from ..nn.module import Module
 from ..plotting import finish, pyplot
@@ -67,7 +68,8 @@ def curve_from_history(history: History, metric: str = "accuracy") -> LearningCu
 
 
 def learning_curve(make_model: Callable[[], Module], X: Any, y: Any, dev: tuple[Any, Any], *,
-                   sizes: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 1.0), seed: int = 0,
+                   sizes: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 1.0),
+                   rng: np.random.Generator | int | None = None,
                    **fit_kwargs: Any) -> LearningCurve:
     """Train a fresh model on growing shares of the training set; error against size (F3).
 
@@ -79,13 +81,30 @@ def learning_curve(make_model: Callable[[], Module], X: Any, y: Any, dev: tuple[
         X: the training examples.
         y: their labels.
         dev: (X_dev, y_dev).
-        sizes: fractions of the training set (or counts).
-        seed: seeds the subsets and each run.
+        sizes: fractions of the training set (or counts). The subsets are nested:
+            each is the start of one random order of the training set.
+        rng: a ``numpy.random.Generator``, an int seed or None for steepest's
+            default generator. It draws the order of the examples and one seed that
+            every run's ``fit(..., rng=...)`` gets, so the runs differ only in the
+            amount of data, and an int seed reproduces the whole curve.
         **fit_kwargs: passed to :func:`~steepest.train.fit` (epochs, optimizer as a
             name, ...). The default is ``verbose=0``.
 
     Returns:
         A :class:`LearningCurve` over the training-set sizes.
+
+    Raises:
+        ValueError: a size gives fewer than 1 or more than m examples.
+        TypeError: ``rng`` is not a Generator, an int or None.
+
+    Example:
+        >>> import steepest as st
+        >>> X = np.random.default_rng(0).normal(size=(60, 2))
+        >>> y = (X[:, 0] > 0).astype(np.int64)
+        >>> curve = learning_curve(lambda: st.models.MLP([2, 4, 2], rng=0), X, y, (X, y),
+        ...                        sizes=(0.5, 1.0), rng=0, epochs=2)
+        >>> curve.x.tolist(), curve.train_error.shape
+        ([30, 60], (2,))
     """
     X, y = check_examples("learning_curve", X, y)
     m = int(X.shape[0])
@@ -96,13 +115,15 @@ def learning_curve(make_model: Callable[[], Module], X: Any, y: Any, dev: tuple[
             raise ValueError(f"learning_curve: size {size!r} gives {count} examples; need 1 to "
                              f"{m}")
         counts.append(count)
-    order = np.random.default_rng(seed).permutation(m)
+    generator = resolve_rng(rng)
+    order = generator.permutation(m)
+    run_seed = int(generator.integers(2**32))
     train_errors, dev_errors = [], []
     fit_kwargs.setdefault("verbose", 0)
     for count in counts:
         subset = order[:count]
         model = make_model()
-        fit(model, X[subset], y[subset], seed=seed, **fit_kwargs)
+        fit(model, X[subset], y[subset], rng=run_seed, **fit_kwargs)
         rates = error_rates(model, {"train": (X[subset], y[subset]), "dev": dev})
         train_errors.append(rates["train"])
         dev_errors.append(rates["dev"])

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .._files import atomic_write
 from .._validation import ShapeError, real
 from ..backend import resolve_rng
-from ..io.files import atomic_write
 
 MISLABELLED = "mislabelled"
 

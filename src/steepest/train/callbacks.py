@@ -167,7 +167,7 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         if isinstance(self.schedule, Schedule):
-            lr = self.schedule(epoch)
+            lr = self.schedule.after(epoch - 1)  # each schedule counts from its own first
         else:
             lr = self.schedule(epoch, trainer.optimizer.lr)
         trainer.optimizer.lr = float(lr)
@@ -192,14 +192,22 @@ class TerminateOnNaN(Callback):
         self.snapshot = copy_state(trainer.model.state_dict())
 
     def on_batch_end(self, trainer: Trainer, batch: int, logs: dict[str, float]) -> None:
-        if math.isfinite(logs["loss"]):
-            return
+        if not math.isfinite(logs["loss"]):
+            self.diverged(trainer, f"the cost became {logs['loss']} at epoch {trainer.epoch}, "
+                          f"batch {batch + 1}")
+
+    def diverged(self, trainer: Trainer, what: str) -> None:
+        """Restore the last good weights and stop, naming what blew up and the learning rate.
+
+        The inputs were checked for NaN and Inf before training, so a non-finite
+        value here is the model's own divergence, not the data's.
+        """
         if self.snapshot is not None:
             trainer.model.load_state_dict(self.snapshot)
         trainer.diverged = True
-        trainer.stop(f"the cost became {logs['loss']} at epoch {trainer.epoch}, batch "
-                     f"{batch + 1}; stopped and kept the weights from the end of epoch "
-                     f"{trainer.epoch - 1} (try a smaller learning rate)")
+        trainer.stop(f"training diverged: {what}; stopped and kept the weights from the end of "
+                     f"epoch {trainer.epoch - 1}. The learning rate was "
+                     f"{trainer.optimizer.lr:.3g}: try a smaller one (about 3-10x)")
 
     def __repr__(self) -> str:
         return "TerminateOnNaN()"
@@ -253,7 +261,11 @@ class ModelCheckpoint(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm bar per epoch with the mini-batch cost smoothed by an EWMA (O3, O4).
+    """Progress bars with the mini-batch cost smoothed by an EWMA (O3, O4).
+
+    One bar per epoch over its mini-batches; when an epoch is only a batch or two
+    (batch gradient descent on a small data set, typically run for hundreds of
+    epochs), one bar over the epochs instead, so the screen is not flooded.
 
     Args:
         beta: the smoothing of the displayed cost (about 1 / (1 - beta) batches).
@@ -265,28 +277,44 @@ class ProgressBar(Callback):
         self.stream = stream
         self.bar: Any = None
         self.smoothed = EWMA(self.beta)
+        self.per_epoch = True
 
-    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+    def _open(self, total: int, description: str, unit: str) -> None:
         from tqdm.auto import tqdm
 
+        self.bar = tqdm(total=total, desc=description, unit=unit, leave=True,
+                        file=self.stream or sys.stderr, dynamic_ncols=True)
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self.per_epoch = trainer.batches_per_epoch > 2
         self.smoothed = EWMA(self.beta)
-        self.bar = tqdm(total=trainer.batches_per_epoch, desc=f"epoch {epoch}/{trainer.epochs}",
-                        unit="batch", leave=True, file=self.stream or sys.stderr,
-                        dynamic_ncols=True)
+        if not self.per_epoch:
+            self._open(trainer.epochs, "epochs", "epoch")
+            self.bar.update(trainer.epoch)  # a resumed run starts where it stopped
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        if self.per_epoch:
+            self.smoothed = EWMA(self.beta)
+            self._open(trainer.batches_per_epoch, f"epoch {epoch}/{trainer.epochs}", "batch")
 
     def on_batch_end(self, trainer: Trainer, batch: int, logs: dict[str, float]) -> None:
         if self.bar is None:
             return
         if math.isfinite(logs["loss"]):
             self.smoothed.update(logs["loss"])
-        self.bar.set_postfix_str(f"cost {self.smoothed.value:.4f}", refresh=False)
-        self.bar.update(1)
+        if self.per_epoch:
+            self.bar.set_postfix_str(f"cost {self.smoothed.value:.4f}", refresh=False)
+            self.bar.update(1)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix_str(format_logs(logs), refresh=True)
+        if self.bar is None:
+            return
+        self.bar.set_postfix_str(format_logs(logs), refresh=self.per_epoch)
+        if self.per_epoch:
             self.bar.close()
             self.bar = None
+        else:
+            self.bar.update(1)
 
     def on_train_end(self, trainer: Trainer) -> None:
         if self.bar is not None:

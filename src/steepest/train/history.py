@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..io.files import read_json, write_json
+from .._files import read_json, write_json
 
 
 @dataclass
@@ -83,6 +83,11 @@ class History:
              keys: tuple[str, ...] | None = None) -> Any:
         """Plot the learning curves (cost and metrics per epoch, train vs dev).
 
+        The train line is what ``fit`` measured while it trained: the average over
+        the epoch's mini-batches, in training mode (dropout on, weights changing),
+        so it lags the weights at the end of the epoch. The dev line is an eval-mode
+        pass after the epoch. The legend says which is which.
+
         The "pandas" way of babysitting one model is watching these curves (H4).
 
         Args:
@@ -105,7 +110,8 @@ class History:
         for axis, group in zip(axes[0], groups):
             for key, style in ((group, "-"), (f"dev_{group}", "--")):
                 if key in self.history and key in names:
-                    label = "dev" if key.startswith("dev_") else "train"
+                    label = ("dev (eval mode, after the epoch)" if key.startswith("dev_")
+                             else "train (running average over the epoch, training mode)")
                     axis.plot(self.epochs, self.history[key], style, marker="o", markersize=3,
                               label=label)
             axis.set_xlabel("epoch")

@@ -21,68 +21,41 @@ What it guarantees:
 
 from __future__ import annotations
 
+import copy
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from .._files import ModelFileError
 from .._validation import NonFiniteError, ShapeError, finite_array, fmt_shape, positive_int
 from ..autograd import Tensor, no_grad
-from ..backend import array_module, default_rng, resolve_rng, to_device, to_numpy
+from ..backend import default_rng, resolve_rng, to_device
 from ..data.loader import DataLoader, check_examples
 from ..io.checkpoint import load_checkpoint, save_checkpoint
-from ..io.files import ModelFileError
-from ..metrics import accuracy, error_rate, f1_score, precision, recall
 from ..nn.module import Module, class_name
-from ..ops import loss as losses
+from ..nn.normalization import _BatchNorm
 from ..optim.optimizer import Optimizer
 from ..optim.rules import OPTIMIZERS, Adam
-from .callbacks import Callback, EpochLogger, ProgressBar, TerminateOnNaN
+from ..tasks import (
+    Task,
+    detach,
+    resolve_loss,
+    resolve_task,
+    to_host,
+    tree_concatenate,
+    tree_index,
+    tree_leaves,
+    tree_map,
+)
+from .callbacks import Callback, EpochLogger, ProgressBar, TerminateOnNaN, copy_state
 from .history import History
 
-LossFunction = Callable[[Tensor, Any], Tensor]
-
-LOSSES: dict[str, tuple[LossFunction, str]] = {
-    "cross_entropy": (losses.cross_entropy, "softmax"),
-    "binary_cross_entropy_with_logits": (losses.binary_cross_entropy_with_logits, "sigmoid"),
-    "bce": (losses.binary_cross_entropy_with_logits, "sigmoid"),
-    "masked_binary_cross_entropy_with_logits": (
-        losses.masked_binary_cross_entropy_with_logits, "sigmoid"),
-    "mse": (losses.mse_loss, "linear"),
-    "mse_loss": (losses.mse_loss, "linear"),
-}
-DEFAULT_LOSS = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy_with_logits",
-                "linear": "mse"}
-METRICS = ("accuracy", "error", "precision", "recall", "f1")
-
-
-# ---------------------------------------------------------------- resolution helpers
-def resolve_loss(loss: str | LossFunction | None, model: Any) -> tuple[LossFunction, str]:
-    """The loss function and the output kind ("softmax", "sigmoid" or "linear").
-
-    With ``loss=None`` the model's ``output`` attribute picks the loss.
-    """
-    output = getattr(model, "output", None)
-    if loss is None:
-        if output not in DEFAULT_LOSS:
-            raise ValueError("fit: pass `loss` (a name such as 'cross_entropy' or a function "
-                             "such as F.cross_entropy); the model has no `output` attribute "
-                             "to choose one from")
-        loss = DEFAULT_LOSS[output]
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"fit: unknown loss {loss!r}; use one of "
-                             f"{', '.join(repr(k) for k in LOSSES)} or a function")
-        function, kind = LOSSES[loss]
-    elif callable(loss):
-        function = loss
-        kind = next((k for f, k in LOSSES.values() if f is loss), "linear")
-    else:
-        raise TypeError(f"fit: `loss` must be a name or a function; got {type(loss).__name__}")
-    return function, output if output in DEFAULT_LOSS else kind
+LossFunction = Callable[[Any, Any], Tensor]
 
 
 def resolve_optimizer(optimizer: Optimizer | str | None, model: Module) -> Optimizer:
@@ -104,67 +77,10 @@ def resolve_optimizer(optimizer: Optimizer | str | None, model: Module) -> Optim
     return optimizer
 
 
-def resolve_metrics(metrics: Sequence[Any] | None, output: str) -> list[Any]:
-    """Metric names or functions ``metric(y_true, y_pred) -> float``."""
-    if metrics is None:
-        return [] if output == "linear" else ["accuracy"]
-    chosen = list(metrics)
-    for metric in chosen:
-        if isinstance(metric, str):
-            if metric not in METRICS:
-                raise ValueError(f"fit: unknown metric {metric!r}; use one of "
-                                 f"{', '.join(repr(m) for m in METRICS)} or a function")
-            if output == "linear":
-                raise ValueError(f"fit: metric {metric!r} needs a classifier; the output is "
-                                 "linear (regression), so leave `metrics` empty")
-        elif not callable(metric):
-            raise TypeError(f"fit: a metric must be a name or a function; got {metric!r}")
-    return chosen
-
-
-def metric_name(metric: Any) -> str:
-    """The history key of a metric."""
-    return metric if isinstance(metric, str) else getattr(metric, "__name__", "metric")
-
-
-def outputs_to_predictions(outputs: Any, output: str) -> np.ndarray:
-    """Labels from logits: argmax for softmax, z > 0 (a > 0.5) for sigmoid; values otherwise."""
-    z = to_numpy(outputs.data if isinstance(outputs, Tensor) else outputs)
-    if output == "softmax":
-        return np.asarray(z.argmax(axis=1))
-    if output == "sigmoid":
-        return (z > 0).astype(np.int64)
-    return z
-
-
-def outputs_to_probabilities(outputs: Any, output: str) -> np.ndarray:
-    """Probabilities from logits: softmax rows or sigmoid units."""
-    z = to_numpy(outputs.data if isinstance(outputs, Tensor) else outputs).astype(np.float64)
-    if output == "softmax":
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-    if output == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * z))
-    raise ValueError("predict_proba: the model's output is linear (regression); use predict")
-
-
-def compute_metric(metric: Any, y_true: np.ndarray, y_pred: np.ndarray, output: str) -> float:
-    """One metric on host arrays; sigmoid outputs count every (existing) label."""
-    if output == "sigmoid":
-        y_true = np.asarray(y_true, dtype=np.float64).ravel()
-        y_pred = np.asarray(y_pred).ravel()
-        exists = np.isfinite(y_true)  # multi-task labels may be missing (NaN)
-        y_true, y_pred = y_true[exists].astype(np.int64), y_pred[exists]
-    elif y_true.ndim == 2:  # one-hot targets
-        y_true = y_true.argmax(axis=1)
-    if callable(metric):
-        return float(metric(y_true, y_pred))
-    average: Literal["binary", "macro"] = "binary" if output == "sigmoid" else "macro"
-    function = {"accuracy": accuracy, "error": error_rate}.get(metric)
-    if function is not None:
-        return function(y_true, y_pred)
-    scorer = {"precision": precision, "recall": recall, "f1": f1_score}[metric]
-    return float(scorer(y_true, y_pred, average=average))
+def _model_task(task: Task | str | None, loss: str | LossFunction | None, model: Any,
+                owner: str) -> tuple[LossFunction, Task]:
+    """The loss function and the task: explicit ones first, then the model's."""
+    return resolve_loss(loss, resolve_task(task, model, owner=owner), owner=owner)
 
 
 def _prepare_inputs(owner: str, model: Module, X: Any) -> Any:
@@ -180,32 +96,18 @@ def _prepare_inputs(owner: str, model: Module, X: Any) -> Any:
     return X
 
 
-def _prepare_targets(owner: str, y: Any, output: str, dtype: np.dtype) -> Any:
-    y = np.asarray(y) if not hasattr(y, "shape") else y
-    if isinstance(y, Tensor):
-        y = y.data
-    if output == "softmax":
-        if y.dtype.kind in "iub":
-            if y.ndim == 2 and y.shape[1] == 1:
-                raise ShapeError(f"{owner}: class labels must have shape (m,); got "
-                                 f"{fmt_shape(y.shape)} (flatten them with y.reshape(-1))")
-            return y
-        if y.dtype.kind == "f" and y.ndim == 2:
-            return y.astype(dtype)
-        raise TypeError(f"{owner}: a softmax classifier needs integer labels of shape (m,) or "
-                        f"one-hot targets (m, C); got dtype {y.dtype}, shape "
-                        f"{fmt_shape(y.shape)}")
-    # Binary and regression targets: (m,) is read as (m, 1), the shape of a one-unit
-    # output layer (see the seed's advice on explicit shapes, B11).
-    if y.ndim == 1:
-        y = y.reshape(-1, 1)
-    y = y.astype(dtype)
-    if output == "sigmoid":
-        known = y[np.isfinite(y)]
-        if known.size and (known.min() < 0 or known.max() > 1):
-            raise ValueError(f"{owner}: binary targets must lie in [0, 1]; got values from "
-                             f"{known.min()} to {known.max()}")
-    return y
+def prepare_data(owner: str, model: Module, task: Task, X: Any, y: Any) -> tuple[Any, Any]:
+    """Inputs cast to the model's dtype and targets encoded by the task, counts checked."""
+    X = _prepare_inputs(owner, model, X)
+    check_examples(owner, X)
+    targets = task.encode_targets(y, owner=owner, dtype=model.dtype)
+    leaves = tree_leaves(targets)
+    counts = {int(leaf.shape[0]) if leaf.ndim else 0 for leaf in leaves}
+    if counts != {int(X.shape[0])}:
+        raise ShapeError(f"{owner}: `X` has {X.shape[0]} examples but `y` has "
+                         f"{' / '.join(str(c) for c in sorted(counts))} (X shape "
+                         f"{fmt_shape(X.shape)})")
+    return X, targets
 
 
 def _batches(X: Any, batch_size: int) -> Iterable[Any]:
@@ -213,9 +115,18 @@ def _batches(X: Any, batch_size: int) -> Iterable[Any]:
         yield X[start:start + batch_size]
 
 
+def _as_tensors(tree: Any) -> Any:
+    return tree_map(lambda leaf: Tensor(leaf), tree)
+
+
 # ---------------------------------------------------------------- inference
-def forward_in_batches(model: Module, X: Any, batch_size: int = 256) -> np.ndarray:
-    """Model outputs for every row of X, in eval mode, without recording a graph."""
+def forward_in_batches(model: Module, X: Any, batch_size: int = 256) -> Any:
+    """Model outputs for every row of X, in eval mode, without recording a graph.
+
+    Returns:
+        Host arrays in the structure the model returns: one array, or a tuple or
+        dict of arrays for a model with several heads.
+    """
     X = _prepare_inputs("predict", model, X)
     check_examples("predict", X)
     batch_size = positive_int("predict", "batch_size", batch_size)
@@ -224,49 +135,74 @@ def forward_in_batches(model: Module, X: Any, batch_size: int = 256) -> np.ndarr
     device = model.device
     try:
         with no_grad():
-            outputs = [to_numpy(model(to_device(batch, device)).data)
-                       for batch in _batches(X, batch_size)]
+            outputs = [detach(model(to_device(batch, device))) for batch in _batches(X, batch_size)]
     finally:
         model.train(was_training)
-    return np.concatenate(outputs)
+    return to_host(tree_concatenate(outputs))
 
 
-def predict(model: Module, X: Any, *, output: str | None = None,
-            batch_size: int = 256) -> np.ndarray:
+def predict(model: Module, X: Any, *, task: Task | str | None = None,
+            batch_size: int = 256) -> Any:
     """Predicted labels (classifiers) or values (regression) for X.
 
     Args:
-        model: a trained model; its ``output`` attribute (or ``output=``) says how to
-            read the logits: "softmax" (argmax), "sigmoid" (a > 0.5) or "linear".
+        model: a trained model.
         X: inputs, m first.
-        output: overrides the model's output kind.
+        task: how to read the outputs (default: the model's own task, e.g.
+            argmax for a classifier, a > 0.5 for a binary one).
         batch_size: rows per forward pass.
 
     Example:
         >>> import numpy as np
         >>> import steepest as st
         >>> net = st.nn.Sequential(st.nn.Linear(2, 3))
-        >>> predict(net, np.zeros((4, 2)), output="softmax").shape
+        >>> predict(net, np.zeros((4, 2)), task="classification").shape
         (4,)
     """
-    kind = output or str(getattr(model, "output", "linear"))
-    return outputs_to_predictions(forward_in_batches(model, X, batch_size), kind)
+    chosen = _inference_task(task, model, "predict")
+    return chosen.predict(forward_in_batches(model, X, batch_size))
 
 
-def predict_proba(model: Module, X: Any, *, output: str | None = None,
-                  batch_size: int = 256) -> np.ndarray:
-    """Class probabilities: softmax rows (m, C) or sigmoid outputs (m, k)."""
-    kind = output or str(getattr(model, "output", "linear"))
-    return outputs_to_probabilities(forward_in_batches(model, X, batch_size), kind)
+def predict_proba(model: Module, X: Any, *, task: Task | str | None = None,
+                  batch_size: int = 256) -> Any:
+    """Probabilities: softmax rows (m, C) for a classifier, sigmoid outputs (m, k) otherwise.
+
+    Example:
+        >>> import numpy as np
+        >>> import steepest as st
+        >>> net = st.models.MLP([2, 3], output="softmax", rng=0)
+        >>> float(predict_proba(net, np.zeros((1, 2))).sum())
+        1.0
+    """
+    chosen = _inference_task(task, model, "predict_proba")
+    return chosen.predict_proba(forward_in_batches(model, X, batch_size))
 
 
-def evaluate(model: Module, X: Any, y: Any, *, loss: str | LossFunction | None = None,
-             metrics: Sequence[Any] | None = None, batch_size: int = 256) -> dict[str, float]:
+def _inference_task(task: Task | str | None, model: Module, owner: str) -> Task:
+    chosen = resolve_task(task, model, owner=owner)
+    if chosen is None:
+        raise ValueError(f"{owner}: the model has no default task, so steepest cannot tell how "
+                         "to read its outputs; pass task= (e.g. 'classification')")
+    return chosen
+
+
+def evaluate(model: Module, X: Any, y: Any, *, task: Task | str | None = None,
+             loss: str | LossFunction | None = None, metrics: Sequence[Any] | None = None,
+             batch_size: int = 256) -> dict[str, float]:
     """The loss and metrics on a data set, in eval mode (no dropout, running batch norm).
+
+    Args:
+        model: the model.
+        X, y: the data set.
+        task: how to read outputs and targets (default: the model's own task).
+        loss: the loss to report (default: the task's).
+        metrics: metric names or functions (default: the task's defaults).
+        batch_size: rows per forward pass.
 
     Returns:
         ``{"loss": ..., "accuracy": ..., ...}``; the loss is the mean over examples
-        (without a regularisation term).
+        (without a regularisation term). A task with several loss terms (several
+        heads) adds each one, e.g. ``digit_loss``.
 
     Example:
         >>> import numpy as np
@@ -275,19 +211,25 @@ def evaluate(model: Module, X: Any, y: Any, *, loss: str | LossFunction | None =
         >>> sorted(evaluate(net, np.zeros((4, 2)), np.array([0, 1, 0, 1])))
         ['accuracy', 'loss']
     """
-    loss_function, output = resolve_loss(loss, model)
-    chosen = resolve_metrics(metrics, output)
-    X = _prepare_inputs("evaluate", model, X)
-    X, y = check_examples("evaluate", X, y)
-    y = _prepare_targets("evaluate", y, output, model.dtype)
+    loss_function, chosen = _model_task(task, loss, model, "evaluate")
+    checked = chosen.check_metrics(metrics, owner="evaluate")
+    X, targets = prepare_data("evaluate", model, chosen, X, y)
+    return _evaluate(model, chosen, loss_function, loss is None, checked, X, targets,
+                     batch_size)
+
+
+def _evaluate(model: Module, task: Task, loss_function: LossFunction, default_loss: bool,
+              metrics: Sequence[Any], X: Any, targets: Any, batch_size: int) -> dict[str, float]:
+    """evaluate() on data already prepared, with metrics already checked."""
     outputs = forward_in_batches(model, X, batch_size)
-    xp = array_module(outputs)
+    task.validate(outputs, targets, owner="evaluate")
     with no_grad():
-        value = loss_function(Tensor(xp.asarray(outputs)), y).item()
-    results = {"loss": float(value)}
-    predictions = outputs_to_predictions(outputs, output)
-    for metric in chosen:
-        results[metric_name(metric)] = compute_metric(metric, to_numpy(y), predictions, output)
+        if default_loss:
+            terms = task.loss_terms(_as_tensors(outputs), targets)
+        else:
+            terms = {"loss": loss_function(_as_tensors(outputs), targets)}
+    results = {name: float(term.item()) for name, term in terms.items()}
+    results.update(task.compute_metrics(metrics, targets, outputs))
     return results
 
 
@@ -300,16 +242,18 @@ class Trainer:
         batches_per_epoch, stop_training, stop_reason, diverged.
     """
 
-    def __init__(self, model: Module, *, loss: str | LossFunction | None = None,
+    def __init__(self, model: Module, *, task: Task | str | None = None,
+                 loss: str | LossFunction | None = None,
                  optimizer: Optimizer | str | None = None, metrics: Sequence[Any] | None = None,
                  callbacks: Iterable[Callback] = (), regularization: Any = None,
                  verbose: int = 1) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"fit: `model` must be a steepest Module; got {type(model).__name__}")
         self.model = model
-        self.loss, self.output = resolve_loss(loss, model)
+        self.loss, self.task = _model_task(task, loss, model, "fit")
+        self._default_loss = loss is None
         self.optimizer = resolve_optimizer(optimizer, model)
-        self.metrics = resolve_metrics(metrics, self.output)
+        self.metrics = self.task.check_metrics(metrics, owner="fit")
         if regularization is not None and not callable(regularization):
             raise TypeError("fit: `regularization` must be a penalty such as nn.L2(0.01)")
         self.regularization = regularization
@@ -333,6 +277,10 @@ class Trainer:
         self.stop_training = False
         self.stop_reason: str | None = None
         self.diverged = False
+        self.interrupted = False
+        self._validated = False
+        self.keep_resume_point = False
+        self._resume_point: tuple[Any, Any, Any, Any] | None = None
         self._checkpoint_requests: list[Path] = []
 
     # -------------------------------------------------------------- control
@@ -346,14 +294,58 @@ class Trainer:
         """Write a checkpoint once every callback has seen the epoch's end."""
         self._checkpoint_requests.append(Path(path))
 
-    def _write_checkpoint(self, path: Path) -> None:
-        values, arrays = [], {}
-        for i, callback in enumerate(self.callbacks):
+    def _callback_keys(self) -> dict[str, Callback]:
+        """Callbacks by identity: their ``name`` (or class name), ``#2``... for repeats.
+
+        Checkpoints store callback state under these keys, so resuming with the
+        callbacks in another order, or with one added, still gives each its own state.
+        """
+        keys: dict[str, Callback] = {}
+        for callback in self.callbacks:
+            base = str(getattr(callback, "name", None) or type(callback).__name__)
+            key, n = base, 1
+            while key in keys:
+                n += 1
+                key = f"{base}#{n}"
+            keys[key] = callback
+        return keys
+
+    def interrupt(self, reason: str) -> None:
+        """Stop after the current mini-batch without finishing the epoch (Ctrl-C, SIGTERM).
+
+        The unfinished epoch is not recorded; :meth:`write_resume_point` writes the
+        state at the end of the last complete epoch, from which ``fit(resume=...)``
+        continues exactly.
+        """
+        self.interrupted = True
+        self.stop(reason)
+
+    def write_resume_point(self, path: str | os.PathLike[str]) -> bool:
+        """Write a checkpoint of the last complete epoch kept by ``keep_resume_point``.
+
+        The live model and optimiser are set back to that state first (the partial
+        epoch after it is discarded). Returns False when no epoch was completed.
+        """
+        if self._resume_point is None:
+            return False
+        model_state, optimizer_state, trainer_state, arrays = self._resume_point
+        self.model.load_state_dict(model_state)
+        self.optimizer.load_state_dict(optimizer_state)
+        save_checkpoint(path, self.model, self.optimizer, trainer_state, arrays)
+        return True
+
+    def _trainer_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        values, arrays = {}, {}
+        for key, callback in self._callback_keys().items():
             state, callback_arrays = callback.state_dict()
-            values.append({"class": type(callback).__name__, "state": state})
-            arrays.update({f"{i}.{k}": v for k, v in callback_arrays.items()})
+            if not state and not callback_arrays:
+                continue  # stateless (progress bars, loggers): nothing to restore
+            values[key] = {"class": type(callback).__name__, "state": state}
+            arrays.update({f"{key}.{k}": v for k, v in callback_arrays.items()})
         trainer_state = {
             "epoch": self.epoch,
+            "stopped": bool(self.stop_training and not self.diverged),
+            "stop_reason": self.stop_reason,
             "history": self.history.to_dict(),
             "rng": {"trainer": self.rng.bit_generator.state,
                     "default": default_rng().bit_generator.state,
@@ -361,7 +353,18 @@ class Trainer:
                                 for name, generator in self._module_generators().items()}},
             "callbacks": values,
         }
+        return trainer_state, arrays
+
+    def _write_checkpoint(self, path: Path) -> None:
+        trainer_state, arrays = self._trainer_state()
         save_checkpoint(path, self.model, self.optimizer, trainer_state, arrays)
+
+    def _keep_resume_point(self) -> None:
+        """Copy, in memory, what a checkpoint of this epoch's end would hold."""
+        trainer_state, arrays = self._trainer_state()
+        self._resume_point = (copy_state(self.model.state_dict()),
+                              copy.deepcopy(self.optimizer.state_dict()),
+                              copy.deepcopy(trainer_state), copy_state(arrays))
 
     def _resume(self, path: str | os.PathLike[str]) -> int:
         checkpoint = load_checkpoint(path)
@@ -371,26 +374,64 @@ class Trainer:
                                  f"{checkpoint.model_spec.get('class')}, not a {expected}")
         try:
             self.model.load_state_dict(checkpoint.model_state)
-        except KeyError as error:
+        except ValueError as error:  # missing or unexpected keys, or a ShapeError
             raise ModelFileError(f"fit(resume=...): {error.args[0]}") from None
         if checkpoint.optimizer_state is not None:
             self.optimizer.load_state_dict(checkpoint.optimizer_state)
         state = checkpoint.trainer_state
-        self.history = History.from_dict(state["history"])
-        generators = state["rng"]
-        default_rng().bit_generator.state = generators["default"]
-        self.rng.bit_generator.state = generators["trainer"]
-        own = self._module_generators()
-        for name, generator_state in generators["modules"].items():
-            if name in own:
-                own[name].bit_generator.state = generator_state
-        for i, (callback, saved) in enumerate(zip(self.callbacks, state["callbacks"])):
-            if saved["class"] == type(callback).__name__:
-                prefix = f"{i}."
-                arrays = {k[len(prefix):]: v for k, v in checkpoint.arrays.items()
-                          if k.startswith(prefix)}
-                callback.load_state_dict(saved["state"], arrays)
-        return int(state["epoch"])
+        try:
+            self.history = History.from_dict(state["history"])
+            generators = state["rng"]
+            default_rng().bit_generator.state = generators["default"]
+            self.rng.bit_generator.state = generators["trainer"]
+            own = self._module_generators()
+            for name, generator_state in generators["modules"].items():
+                if name in own:
+                    own[name].bit_generator.state = generator_state
+            self._restore_callbacks(state["callbacks"], checkpoint.arrays)
+            epoch = int(state["epoch"])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ModelFileError(f"fit(resume=...): {checkpoint.path / 'trainer.json'} is "
+                                 f"malformed ({type(error).__name__}: {error}); the checkpoint "
+                                 "was edited or damaged") from None
+        if state.get("stopped"):
+            # The run had finished (early stopping): resuming it trains nothing more.
+            self.stop_training = True
+            self.stop_reason = state.get("stop_reason")
+        return epoch
+
+    def _restore_callbacks(self, saved: Any, arrays: dict[str, Any]) -> None:
+        if isinstance(saved, list):  # checkpoints before callbacks were keyed by identity
+            keyed: dict[str, Any] = {}
+            counts: dict[str, int] = {}
+            for i, entry in enumerate(saved):
+                counts[entry["class"]] = counts.get(entry["class"], 0) + 1
+                n = counts[entry["class"]]
+                key = entry["class"] if n == 1 else f"{entry['class']}#{n}"
+                keyed[key] = entry
+                arrays = {(f"{key}." + k[len(f"{i}."):] if k.startswith(f"{i}.") else k): v
+                          for k, v in arrays.items()}
+            saved = keyed
+        own = self._callback_keys()
+        for key, entry in saved.items():
+            callback = own.get(key)
+            if callback is None or type(callback).__name__ != entry["class"]:
+                continue
+            prefix = f"{key}."
+            callback.load_state_dict(entry["state"], {k[len(prefix):]: v
+                                                      for k, v in arrays.items()
+                                                      if k.startswith(prefix)})
+        stateful = {key for key, c in own.items() if c.state_dict() != ({}, {})}
+        missing = sorted(set(saved) - set(own))
+        added = sorted(stateful - set(saved))
+        if missing or added:
+            changes = []
+            if missing:
+                changes.append(f"not given now, so their state is dropped: {', '.join(missing)}")
+            if added:
+                changes.append(f"new, so they start fresh: {', '.join(added)}")
+            warnings.warn(f"fit(resume=...): the callbacks differ from the checkpoint's: "
+                          f"{'; '.join(changes)}", stacklevel=4)
 
     def _module_generators(self) -> dict[str, np.random.Generator]:
         """Layers' own generators (Dropout(rng=...)), by module name."""
@@ -401,24 +442,45 @@ class Trainer:
                 found[name] = generator
         return found
 
+    def _lone_last_example(self, m: int, batch_size: int | None) -> bool:
+        """Whether the last mini-batch would be one example that batch norm cannot use.
+
+        Batch norm in training mode needs two or more examples to estimate a
+        variance; with m = 65 and batches of 64 the last batch has one. By default
+        ``fit`` then drops that one example from each epoch (a different one each
+        epoch, as the data are reshuffled) instead of failing mid-epoch.
+        """
+        if batch_size is None or m <= batch_size or m % batch_size != 1:
+            return False
+        return any(isinstance(module, _BatchNorm) for module in self.model.modules())
+
+    def _terminator(self) -> TerminateOnNaN:
+        return next(c for c in self.callbacks if isinstance(c, TerminateOnNaN))
+
     def _callbacks(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
 
     # -------------------------------------------------------------- epochs
-    def _train_epoch(self, loader: DataLoader) -> dict[str, float] | None:
-        model, optimizer = self.model, self.optimizer
+    def _train_epoch(self, loader: DataLoader, targets: Any) -> dict[str, float] | None:
+        model, optimizer, task = self.model, self.optimizer, self.task
         model.train()
         device = model.device
         total, count = 0.0, 0
-        predictions: list[np.ndarray] = []
-        targets: list[np.ndarray] = []
-        for batch, (X_batch, y_batch) in enumerate(loader):
+        outputs_seen: list[Any] = []
+        targets_seen: list[Any] = []
+        # The loader shuffles example indices; the targets (one array, or a tuple or
+        # dict of arrays for several heads) are indexed with them.
+        for batch, (X_batch, index) in enumerate(loader):
             m = int(X_batch.shape[0])
+            y_batch = tree_index(targets, index)
             # Overflow is how divergence shows; the loop reports it (TerminateOnNaN)
             # instead of NumPy warning about it.
             with np.errstate(over="ignore", invalid="ignore"):
                 outputs = model(to_device(X_batch, device))
+                if not self._validated:
+                    task.validate(detach(outputs), y_batch, owner="fit")
+                    self._validated = True
                 try:
                     cost = self.loss(outputs, y_batch)
                     if self.regularization is not None:
@@ -433,56 +495,68 @@ class Trainer:
                     total += value * m
                     count += m
                     if self.metrics:
-                        predictions.append(outputs_to_predictions(outputs, self.output))
-                        targets.append(to_numpy(y_batch))
+                        outputs_seen.append(detach(outputs))
+                        targets_seen.append(y_batch)
             self.history.iteration_loss.append(value)
             self._callbacks("on_batch_end", batch, {"loss": value})
-            if self.stop_training and self.diverged:
+            if self.stop_training and (self.diverged or self.interrupted):
                 return None
         logs = {"loss": total / max(count, 1)}
-        if self.metrics:
-            y_true, y_pred = np.concatenate(targets), np.concatenate(predictions)
-            for metric in self.metrics:
-                logs[metric_name(metric)] = compute_metric(metric, y_true, y_pred, self.output)
+        if self.metrics and outputs_seen:
+            # The running training-mode figures: each batch's outputs as the weights
+            # were when it was seen (dropout on), concatenated once per epoch.
+            logs.update(task.compute_metrics(self.metrics, tree_concatenate(targets_seen),
+                                             to_host(tree_concatenate(outputs_seen))))
         return logs
 
     def fit(self, X: Any, y: Any, *, epochs: int = 10, batch_size: int | None = 64,
-            dev: tuple[Any, Any] | None = None, seed: int | None = None, shuffle: bool = True,
+            dev: tuple[Any, Any] | None = None, rng: Any = None, shuffle: bool = True,
             augment: Callable[[Any, np.random.Generator], Any] | None = None,
-            resume: str | os.PathLike[str] | None = None) -> History:
+            resume: str | os.PathLike[str] | None = None,
+            drop_last: bool | None = None) -> History:
         """Train; see :func:`fit` for the arguments."""
         self.epochs = positive_int("fit", "epochs", epochs)
-        X = _prepare_inputs("fit", self.model, X)
-        X, y = check_examples("fit", X, y)
-        y = _prepare_targets("fit", y, self.output, self.model.dtype)
+        X, targets = prepare_data("fit", self.model, self.task, X, y)
         dev_data = None
         if dev is not None:
             if not isinstance(dev, (tuple, list)) or len(dev) != 2:
                 raise TypeError("fit: `dev` must be a pair (X_dev, y_dev)")
-            X_dev = _prepare_inputs("fit (dev)", self.model, dev[0])
-            X_dev, y_dev = check_examples("fit (dev)", X_dev, dev[1])
-            dev_data = (X_dev, _prepare_targets("fit (dev)", y_dev, self.output,
-                                                self.model.dtype))
-        self.rng = np.random.default_rng(seed) if seed is not None else resolve_rng(None)
-        loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, rng=self.rng,
-                            transform=augment)
+            dev_data = prepare_data("fit (dev)", self.model, self.task, dev[0], dev[1])
+        self.rng = resolve_rng(rng)
+        if drop_last is None:
+            drop_last = self._lone_last_example(int(X.shape[0]), batch_size)
+        loader = DataLoader(X, np.arange(X.shape[0]), batch_size=batch_size, shuffle=shuffle,
+                            rng=self.rng, transform=augment, drop_last=drop_last)
         self.batches_per_epoch = len(loader)
         self.history = History()
         self.stop_training, self.stop_reason, self.diverged = False, None, False
+        self.interrupted, self._resume_point = False, None
+        self._validated = False
         completed = self._resume(resume) if resume is not None else 0
-        self.optimizer.epoch = completed
+        self.optimizer.epoch = self.epoch = completed
         self._callbacks("on_train_begin")
         try:
             for epoch in range(completed + 1, self.epochs + 1):
+                if self.stop_training:
+                    break
                 self.epoch = epoch
                 self._callbacks("on_epoch_begin", epoch)
                 lr = self.optimizer.lr  # a scheduler callback may have changed it
-                logs = self._train_epoch(loader)
+                logs = self._train_epoch(loader, targets)
                 if logs is None:
                     break
                 if dev_data is not None:
-                    dev_logs = evaluate(self.model, dev_data[0], dev_data[1], loss=self.loss,
-                                        metrics=self.metrics)
+                    try:
+                        with np.errstate(over="ignore", invalid="ignore"):
+                            dev_logs = _evaluate(self.model, self.task, self.loss,
+                                                 self._default_loss, self.metrics,
+                                                 dev_data[0], dev_data[1], 256)
+                    except NonFiniteError:
+                        # The dev inputs are finite (checked above): the weights blew up.
+                        self._terminator().diverged(
+                            self, f"the model's outputs on the dev set became NaN or Inf "
+                            f"after epoch {epoch}")
+                        break
                     logs.update({f"dev_{k}": v for k, v in dev_logs.items()})
                 logs["lr"] = lr
                 self.history.append(epoch, logs)
@@ -491,11 +565,13 @@ class Trainer:
                 for path in self._checkpoint_requests:
                     self._write_checkpoint(path)
                 self._checkpoint_requests.clear()
+                if self.keep_resume_point:
+                    self._keep_resume_point()
                 if self.stop_training:
                     break
         except KeyboardInterrupt:
-            self.stop(f"interrupted (Ctrl-C) during epoch {self.epoch}; kept the weights and "
-                      "the history so far")
+            self.interrupt(f"interrupted (Ctrl-C) during epoch {self.epoch}; kept the weights "
+                           "and the history so far")
         finally:
             self.history.stop_reason = self.stop_reason
             self._callbacks("on_train_end")
@@ -503,44 +579,56 @@ class Trainer:
         return self.history
 
 
-def fit(model: Module, X: Any, y: Any, *, loss: str | LossFunction | None = None,
-        optimizer: Optimizer | str | None = None, epochs: int = 10,
-        batch_size: int | None = 64, dev: tuple[Any, Any] | None = None,
+def fit(model: Module, X: Any, y: Any, *, task: Task | str | None = None,
+        loss: str | LossFunction | None = None, optimizer: Optimizer | str | None = None,
+        epochs: int = 10, batch_size: int | None = 64, dev: tuple[Any, Any] | None = None,
         metrics: Sequence[Any] | None = None, callbacks: Iterable[Callback] = (),
-        regularization: Any = None, seed: int | None = None, verbose: int = 1,
+        regularization: Any = None, rng: Any = None, verbose: int = 1,
         shuffle: bool = True, augment: Callable[[Any, np.random.Generator], Any] | None = None,
-        resume: str | os.PathLike[str] | None = None) -> History:
+        resume: str | os.PathLike[str] | None = None, drop_last: bool | None = None) -> History:
     """Train ``model`` on (X, y) with mini-batch gradient descent.
 
     Args:
-        model: the network; calling it returns logits (the last layer's Z).
+        model: the network; calling it returns raw outputs (logits: the last layer's
+            Z), one tensor or a tuple/dict of tensors for several heads.
         X: training inputs, m first ((m, n_x) or (m, C, H, W)); cast to the model's
             dtype.
-        y: labels: integer classes (m,) for a softmax output, 0/1 targets (m,) or
-            (m, k) for sigmoid outputs, values for regression.
-        loss: a function ``loss(logits, y) -> scalar Tensor`` such as
-            ``F.cross_entropy``, or its name; default from ``model.output``.
+        y: targets, checked and encoded by the task: integer classes (m,) or one-hot
+            rows for classification, 0/1 targets (m,) or (m, 1) for a binary task,
+            (m, k) with NaN for unknown labels for multi-label, values for
+            regression; a dict/tuple of those for a :class:`~steepest.tasks.MultiTask`.
+        task: what the model predicts (a :class:`~steepest.tasks.Task` or a name:
+            "classification", "binary", "multilabel", "regression"); default the
+            model's own task (``LeNet5`` classifies, ``LogisticRegression`` is binary,
+            ``MLP(output=...)`` follows its output).
+        loss: any function ``loss(outputs, targets) -> scalar Tensor``, or a library
+            loss's name; default the task's loss.
         optimizer: an :class:`~steepest.optim.Optimizer` over the model's parameters,
-            or a name ("adam", "momentum", "rmsprop", "gd"); default Adam(lr=0.001).
+            or a name ("adam", "momentum", "rmsprop", "gd", "sgd"); default Adam(lr=0.001).
         epochs: the total number of epochs (counting any a resumed run already did).
         batch_size: mini-batch size (default 64; None = all m, batch gradient
             descent; 1 = stochastic gradient descent).
         dev: (X_dev, y_dev), evaluated after every epoch (``dev_loss``, ``dev_<metric>``).
-        metrics: names ("accuracy", "error", "precision", "recall", "f1") or functions
-            ``metric(y_true, y_pred)``; default ("accuracy",) for classifiers, none for
-            regression.
+        metrics: names (for classifiers "accuracy", "error", "precision", "recall",
+            "f1"; for regression "mse", "rmse", "mae") or functions
+            ``metric(y_true, y_pred)``; default the task's (accuracy for classifiers).
         callbacks: e.g. EarlyStopping, ModelCheckpoint, LearningRateScheduler.
         regularization: a penalty such as ``nn.L2(lambd)`` added to the cost J the
             loop reports and differentiates (I4).
-        seed: seeds the shuffling (default: steepest's generator, see
-            ``steepest.seed``).
+        rng: a numpy Generator or int seed for the shuffling (default: steepest's
+            generator, see ``steepest.seed``).
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
         shuffle: reshuffle the training set every epoch.
         augment: ``augment(X_batch, rng) -> X_batch`` applied to each training batch.
         resume: a checkpoint folder written by ModelCheckpoint to continue from.
+        drop_last: drop the last, smaller mini-batch of each epoch. Default (None):
+            only when it would hold a single example and the model has batch norm,
+            which cannot normalise one example (m = 65 with batches of 64).
 
     Returns:
-        The :class:`History`.
+        The :class:`History`. Its training metrics are running averages over the
+        epoch's mini-batches in training mode (dropout on, the weights changing);
+        ``dev_*`` values come from an eval-mode pass after the epoch.
 
     Example:
         >>> import numpy as np
@@ -550,11 +638,11 @@ def fit(model: Module, X: Any, y: Any, *, loss: str | LossFunction | None = None
         >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)       # XOR-like: needs a hidden layer
         >>> model = st.models.MLP([2, 8, 2], activation="tanh", output="softmax", rng=0)
         >>> history = fit(model, X, y, optimizer=st.optim.Adam(model.parameters(), lr=0.05),
-        ...               epochs=60, batch_size=None, verbose=0, seed=0)
+        ...               epochs=60, batch_size=None, verbose=0, rng=0)
         >>> history.last("accuracy") > 0.9
         True
     """
-    trainer = Trainer(model, loss=loss, optimizer=optimizer, metrics=metrics,
+    trainer = Trainer(model, task=task, loss=loss, optimizer=optimizer, metrics=metrics,
                       callbacks=callbacks, regularization=regularization, verbose=verbose)
-    return trainer.fit(X, y, epochs=epochs, batch_size=batch_size, dev=dev, seed=seed,
-                       shuffle=shuffle, augment=augment, resume=resume)
+    return trainer.fit(X, y, epochs=epochs, batch_size=batch_size, dev=dev, rng=rng,
+                       shuffle=shuffle, augment=augment, resume=resume, drop_last=drop_last)

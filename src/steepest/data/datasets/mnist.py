@@ -2,7 +2,10 @@
 
 The full set (60,000 training and 10,000 test digits) comes as four IDX files.
 :func:`load_mnist` reads them from a folder, or downloads them once into a cache
-folder, verifying each file's SHA-256 before it is kept.
+folder, verifying each file's SHA-256 before it is kept and again every time the
+cached file is used (a cache can be damaged after the download: a full disk, a
+copy cut short, an edit). Hashing the four gzip files (11.6 MB) costs about 10 ms,
+under 3% of a load, so it is done on every call.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...io.files import atomic_write
+from ..._files import atomic_write
 
 ATTRIBUTION = ("MNIST database of handwritten digits, Yann LeCun, Corinna Cortes and "
                "Christopher J.C. Burges; CC BY-SA 3.0")
@@ -152,6 +155,21 @@ def _download(folder: Path, mirrors: Sequence[str], checksums: Mapping[str, str]
             )
 
 
+def _verify_cached(file: Path, checksums: Mapping[str, str]) -> None:
+    """Check a cached file against its recorded SHA-256 (files without one are trusted)."""
+    expected = checksums.get(file.name)
+    if expected is None:
+        return
+    try:
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError as error:
+        raise DatasetError(f"load_mnist: cannot read {file}: {error}") from None
+    if digest != expected:
+        raise DatasetError(f"load_mnist: the cached {file} has SHA-256 {digest}, not the "
+                           f"expected {expected}: the file was damaged after it was "
+                           "downloaded; delete it and load_mnist downloads it again")
+
+
 def load_mnist(path: str | os.PathLike[str] | None = None, *, download: bool = True,
                cache_dir: str | os.PathLike[str] | None = None,
                mirrors: Sequence[str] = MIRRORS, checksums: Mapping[str, str] = CHECKSUMS,
@@ -166,7 +184,9 @@ def load_mnist(path: str | os.PathLike[str] | None = None, *, download: bool = T
         cache_dir: the cache folder (default ``$STEEPEST_DATA`` or
             ``~/.cache/steepest``; MNIST goes in its ``mnist`` subfolder).
         mirrors: base URLs tried in order.
-        checksums: file name -> SHA-256; a download that does not match is refused.
+        checksums: file name -> SHA-256; a download that does not match is refused,
+            and so is a cached file that no longer matches (checked on every call).
+            Files in a folder passed as ``path`` are yours and are not hashed.
         timeout: seconds per download attempt.
 
     Returns:
@@ -174,7 +194,8 @@ def load_mnist(path: str | os.PathLike[str] | None = None, *, download: bool = T
         10,000 test digits.
 
     Raises:
-        DatasetError: files missing (and not downloadable), corrupt or truncated.
+        DatasetError: files missing (and not downloadable), corrupt or truncated, or
+            a cached file whose SHA-256 no longer matches.
     """
     if path is not None:
         folder = Path(path)
@@ -191,6 +212,8 @@ def load_mnist(path: str | os.PathLike[str] | None = None, *, download: bool = T
         if file is None:
             raise DatasetError(f"load_mnist: {stem}(.gz) is missing from {folder}; put the "
                                f"four MNIST files there ({', '.join(FILES.values())})")
+        if path is None:
+            _verify_cached(file, checksums)
         arrays[key] = read_idx(file)
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from ..._validation import one_of, positive_int, real
 from ...backend import resolve_rng
 
-SHAPES = ("circle", "square", "triangle")
+ShapeKind = Literal["circle", "square", "triangle"]
+SHAPES: tuple[ShapeKind, ...] = ("circle", "square", "triangle")
 BoxFormat = Literal["xyxy", "xywh", "cxcywh"]
 
 
-def _mask(kind: str, size: int, cx: float, cy: float, half: float) -> np.ndarray:
+def _mask(kind: ShapeKind, size: int, cx: float, cy: float, half: float) -> np.ndarray:
     ys, xs = np.mgrid[0:size, 0:size] + 0.5
     if kind == "circle":
         return (xs - cx) ** 2 + (ys - cy) ** 2 <= half**2
@@ -48,9 +49,10 @@ def convert_boxes(boxes: np.ndarray, source: BoxFormat, target: BoxFormat) -> np
 
 
 def make_shapes(m: int = 1000, image_size: int = 32, objects: int = 1,
-                shapes: tuple[str, ...] = SHAPES, min_size: float = 0.2,
+                shapes: tuple[ShapeKind, ...] = SHAPES, min_size: float = 0.2,
                 max_size: float = 0.5, noise: float = 0.05, box_format: BoxFormat = "xyxy",
-                rng: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                rng: np.random.Generator | int | None = None,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Images of coloured circles, squares and triangles, with classes and boxes (OD1).
 
     Each image has ``objects`` shapes of random kind, colour, size and position on

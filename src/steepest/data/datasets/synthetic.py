@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..._validation import positive_int, real
@@ -11,7 +9,7 @@ from ...backend import resolve_rng
 
 
 def make_planar(m: int = 400, petals: int = 4, noise: float = 0.2,
-                rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
+                rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The seed's planar "flower": two classes of points in petals, not linearly separable.
 
     Logistic regression cannot separate it; a network with one small tanh hidden

@@ -14,6 +14,8 @@ import steepest as st
 import steepest.functional as F
 from steepest import ShapeError
 from steepest.gradcheck import gradcheck
+from steepest.ops import winograd
+from steepest.ops.conv import Conv2dFunction, conv2d_algorithm
 
 torch.set_num_threads(2)
 
@@ -34,9 +36,51 @@ def _ids(config):
     return "k{}-s{}-p{}-c{}-{}-n{}-{}x{}".format(*config)
 
 
+WINOGRAD_GRID = [c for c in GRID if c[0] == 3 and c[1] == 1]  # 3x3, stride 1
+
+
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # PyTorch's note
 @pytest.mark.parametrize("config", GRID, ids=[_ids(c) for c in GRID])
 def test_conv2d_matches_torch(config) -> None:
+    with conv2d_algorithm("im2col"):  # the reference path, whatever the cost model picks
+        _check_against_torch(config)
+
+
+@pytest.mark.parametrize("config", WINOGRAD_GRID, ids=[_ids(c) for c in WINOGRAD_GRID])
+def test_winograd_conv2d_matches_torch(config) -> None:
+    with conv2d_algorithm("winograd"):
+        _check_against_torch(config)
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_winograd_gradcheck_and_fewer_multiplications(padding) -> None:
+    rng = np.random.default_rng(padding)
+    inputs = [rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 3, 3)),
+              rng.standard_normal(4)]
+    with conv2d_algorithm("winograd"):
+        report = gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=padding), inputs,
+                           names=["x", "weight", "bias"])
+    assert report.passed, str(report)
+    wino, im2col = winograd.multiplications(32, 64, 64, 32, 32)
+    assert im2col / wino == 2.25
+
+
+def test_the_cost_model_picks_winograd_only_for_wide_3x3_layers() -> None:
+    picked = {}
+    for channels, kernel, stride in ((256, 3, 1), (16, 3, 1), (256, 3, 2), (256, 1, 1)):
+        x = np.zeros((1, channels, 8, 8), np.float32)
+        w = np.zeros((channels, channels, kernel, kernel), np.float32)
+        fn = Conv2dFunction((stride, stride), kernel // 2)
+        fn.forward(x, w)
+        picked[(channels, kernel, stride)] = fn.method
+    assert picked == {(256, 3, 1): "winograd", (16, 3, 1): "im2col", (256, 3, 2): "im2col",
+                      (256, 1, 1): "im2col"}
+    with pytest.raises(ValueError, match="'auto', 'im2col' or 'winograd'"):
+        with conv2d_algorithm("fft"):  # type: ignore[arg-type]
+            pass
+
+
+def _check_against_torch(config) -> None:
     k, s, p, c_in, c_out, n, h, w = config
     kh, kw = (k, k) if isinstance(k, int) else k
     rng = np.random.default_rng(zlib.crc32(str(config).encode()))

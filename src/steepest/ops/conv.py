@@ -24,7 +24,9 @@ per window, the first in row-major order, as in PyTorch.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +34,7 @@ import numpy as np
 from .._validation import ShapeError, fmt_shape, pair
 from ..autograd import Function, Tensor, apply_unary
 from ..backend import array_module, get_default_dtype, give_buffer, take_buffer
+from . import winograd
 from .linalg import matmul_nt
 
 Padding = int | tuple[int, int] | Literal["valid", "same"]
@@ -183,6 +186,45 @@ def _im2col(padded: Any, layout: _Layout, kernel: tuple[int, int], out_size: tup
 
 
 # ------------------------------------------------------------------ conv2d
+ConvAlgorithm = Literal["auto", "im2col", "winograd"]
+_ALGORITHM: list[ConvAlgorithm] = ["auto"]
+
+
+@contextlib.contextmanager
+def conv2d_algorithm(name: ConvAlgorithm) -> Iterator[None]:
+    """Choose how ``conv2d`` multiplies inside a ``with`` block (tests and benchmarks).
+
+    "auto" (the default) lets a cost model pick per call; "im2col" is the reference
+    path for every convolution; "winograd" uses F(2x2, 3x3) wherever it applies
+    (3x3 filters, stride 1) and im2col elsewhere.
+
+    Example:
+        >>> import numpy as np
+        >>> x, w = np.ones((1, 2, 4, 4)), np.ones((3, 2, 3, 3))
+        >>> with conv2d_algorithm("winograd"):
+        ...     conv2d(x, w, padding=1).data[0, 0, 0, :2]
+        array([ 8., 12.])
+    """
+    if name not in ("auto", "im2col", "winograd"):
+        raise ValueError(f"conv2d_algorithm: `name` must be 'auto', 'im2col' or 'winograd'; "
+                         f"got {name!r}")
+    _ALGORITHM.append(name)
+    try:
+        yield
+    finally:
+        _ALGORITHM.pop()
+
+
+def _winograd_pays(n: int, c: int, f: int, oh: int, ow: int) -> bool:
+    """The cost model: Winograd saves 20 of every 36 multiplications per tile and channel
+    pair, but its transforms read and write the data (16 values per tile and channel)
+    several times, which in NumPy costs as much as the saved products unless the
+    channel counts are large. Measured forward + backward against im2col at batch 32
+    (benchmarks/bench_cnn.py, a loaded 2-core machine): 1.2-3.5x slower at 16-64
+    channels, 0.9-1.04x at 128-512 channels. So: only from 128 channels on."""
+    return min(c, f) >= 128
+
+
 class Conv2dFunction(Function):
     saves_output = False
 
@@ -212,6 +254,10 @@ class Conv2dFunction(Function):
         x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
         pads = resolve_padding(owner, self.padding, (kh, kw), self.stride)
         oh, ow = _output_shape(owner, h, w, (kh, kw), self.stride, pads)
+        self.method = "im2col"
+        if (kh, kw) == (3, 3) and self.stride == (1, 1) and _ALGORITHM[-1] != "im2col" and (
+                _ALGORITHM[-1] == "winograd" or _winograd_pays(n, c, f, oh, ow)):
+            return self._winograd_forward(x, weight, bias, pads, (oh, ow))
         layout = _Layout.for_width(ow)
         xp = array_module(x)
         padded = layout.padded(x, pads)  # (C, N, Hp, Wp) or (C, Hp, Wp, N)
@@ -229,11 +275,63 @@ class Conv2dFunction(Function):
         self.columns = columns
         return result
 
+    def _winograd_forward(self, x: Any, weight: Any, bias: Any,
+                          pads: tuple[tuple[int, int], tuple[int, int]],
+                          out_size: tuple[int, int]) -> Any:
+        """F(2x2, 3x3) (see :mod:`steepest.ops.winograd`); saves V and U for backward."""
+        xp = array_module(x)
+        n, c, h, w = x.shape
+        f = weight.shape[0]
+        (top, _), (left, _) = pads
+        tiles = winograd.tile_counts(*out_size)
+        # Zero borders: the convolution's padding, plus what rounds the output up to
+        # whole 2x2 tiles (those extra outputs are cropped).
+        padded = xp.zeros((c, n, 2 * tiles[0] + 2, 2 * tiles[1] + 2), dtype=x.dtype)
+        padded[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+        v = winograd.transform_input(padded, tiles)  # (16, C, T)
+        u = winograd.transform_filters(weight)  # (16, F, C)
+        result = winograd.output_from_tiles(xp.matmul(u, v), (n, f, *out_size), tiles)
+        if bias is not None:
+            result += bias.reshape(1, f, 1, 1)
+        self.method, self.v, self.u, self.tiles = "winograd", v, u, tiles
+        self.padded_shape = padded.shape
+        self.shape, self.pads, self.weight = x.shape, pads, weight
+        self.has_bias = bias is not None
+        self.columns = None
+        return result
+
+    def _winograd_backward(self, grad: Any) -> tuple[Any, ...]:
+        """The adjoint of the forward transforms and products."""
+        xp = array_module(grad)
+        need_x, need_w = self.needs_input_grad[:2]
+        _, c, h, w = self.shape
+        f = self.weight.shape[0]
+        dm = winograd.grad_of_tiles(grad, self.tiles)  # (16, F, T)
+        grad_w = grad_x = None
+        if need_w:
+            du = xp.matmul(dm, self.v.transpose(0, 2, 1))  # (16, F, C)
+            grad_w = winograd.grad_of_filters(du, (f, c))
+        if need_x:
+            dv = xp.matmul(self.u.transpose(0, 2, 1), dm)  # (16, C, T)
+            padded = winograd.grad_of_input(dv, self.padded_shape, self.tiles)
+            (top, _), (left, _) = self.pads
+            grad_x = padded[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3).copy()
+        if not self.retain_graph:
+            self.v = self.u = None
+        if self.has_bias:
+            return grad_x, grad_w, grad.sum(axis=(0, 2, 3))
+        return grad_x, grad_w
+
     def discard(self) -> None:
+        if self.method == "winograd":
+            self.v = self.u = None
+            return
         give_buffer(self.columns)  # not recorded: backward will never need the columns
         self.columns = None
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
+        if self.method == "winograd":
+            return self._winograd_backward(grad)
         need_x, need_w = self.needs_input_grad[:2]
         layout = self.layout
         n = self.shape[0]

@@ -51,3 +51,28 @@ def test_resolve_rng() -> None:
     assert backend.resolve_rng(None) is backend.default_rng()
     with pytest.raises(TypeError, match="`rng` must be"):
         backend.resolve_rng("seed")
+
+
+def test_the_scratch_pool_is_bounded_and_can_be_released() -> None:
+    from steepest.backend import (
+        give_buffer,
+        release_scratch_memory,
+        scratch_memory,
+        take_buffer,
+    )
+
+    release_scratch_memory()
+    _, limit = scratch_memory()
+    try:
+        scratch_memory(limit=10_000)
+        give_buffer(take_buffer(np.zeros(1), (1000,), np.float32))   # 4,000 bytes: kept
+        give_buffer(take_buffer(np.zeros(1), (2000,), np.float32))   # 8,000 more: over the bound
+        assert scratch_memory()[0] == 4000
+        reused = take_buffer(np.zeros(1), (1000,), np.float32)       # the kept one comes back
+        assert scratch_memory()[0] == 0
+        give_buffer(reused)
+        assert release_scratch_memory() == 4000 and scratch_memory()[0] == 0
+        with pytest.raises(ValueError, match="`limit` must be a non-negative int"):
+            scratch_memory(limit=-1)
+    finally:
+        scratch_memory(limit=limit)

@@ -295,3 +295,40 @@ def give_buffer(array: Any) -> None:
     """Hand a scratch array from :func:`take_buffer` back; the caller must not use it again."""
     if array is not None and isinstance(array, np.ndarray):
         _workspace.give(array)
+
+
+def scratch_memory(limit: int | None = None) -> tuple[int, int]:
+    """The scratch pool's held bytes and limit; with ``limit``, set a new bound first.
+
+    The pool keeps the big temporaries of convolutions between training steps (up to
+    the limit, 2 GiB by default); lowering the limit drops what no longer fits.
+
+    Example:
+        >>> held, limit = scratch_memory()
+        >>> limit == 1 << 31
+        True
+    """
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"scratch_memory: `limit` must be a non-negative int of bytes; "
+                             f"got {limit!r}")
+        _workspace.limit = limit
+        if _workspace.bytes > limit:
+            release_scratch_memory()
+    return _workspace.bytes, _workspace.limit
+
+
+def release_scratch_memory() -> int:
+    """Free every array the scratch pool holds (after training, say); returns the bytes.
+
+    Example:
+        >>> give_buffer(take_buffer(np.zeros(1), (1024,), np.float32))
+        >>> release_scratch_memory() >= 4096
+        True
+        >>> scratch_memory()[0]
+        0
+    """
+    released = _workspace.bytes
+    _workspace.free.clear()
+    _workspace.bytes = 0
+    return released

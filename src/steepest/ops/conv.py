@@ -215,6 +215,11 @@ def conv2d_algorithm(name: ConvAlgorithm) -> Iterator[None]:
         _ALGORITHM.pop()
 
 
+# Keep im2col's columns for backward only while they are at most this many times the
+# input; beyond, rebuild them in backward (one more strided copy, far less memory).
+_KEEP_COLUMNS_FACTOR = 4
+
+
 def _winograd_pays(n: int, c: int, f: int, oh: int, ow: int) -> bool:
     """The cost model: Winograd saves 20 of every 36 multiplications per tile and channel
     pair, but its transforms read and write the data (16 values per tile and channel)
@@ -272,6 +277,13 @@ class Conv2dFunction(Function):
         give_buffer(out)
         self.shape, self.pads, self.weight, self.layout = x.shape, pads, weight, layout
         self.has_bias = bias is not None
+        self.x = None
+        if columns.nbytes > _KEEP_COLUMNS_FACTOR * x.nbytes:
+            # The columns hold each input value K*K/stride^2 times: keeping them for
+            # backward would make a deep network's memory several times PyTorch's.
+            # Keep the input instead and rebuild the columns in backward.
+            give_buffer(columns)
+            columns, self.x = None, x
         self.columns = columns
         return result
 
@@ -280,25 +292,32 @@ class Conv2dFunction(Function):
                           out_size: tuple[int, int]) -> Any:
         """F(2x2, 3x3) (see :mod:`steepest.ops.winograd`); saves V and U for backward."""
         xp = array_module(x)
-        n, c, h, w = x.shape
+        n = x.shape[0]
         f = weight.shape[0]
-        (top, _), (left, _) = pads
         tiles = winograd.tile_counts(*out_size)
-        # Zero borders: the convolution's padding, plus what rounds the output up to
-        # whole 2x2 tiles (those extra outputs are cropped).
-        padded = xp.zeros((c, n, 2 * tiles[0] + 2, 2 * tiles[1] + 2), dtype=x.dtype)
-        padded[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
-        v = winograd.transform_input(padded, tiles)  # (16, C, T)
-        u = winograd.transform_filters(weight)  # (16, F, C)
+        self.method, self.tiles, self.shape, self.pads = "winograd", tiles, x.shape, pads
+        self.x, self.weight, self.has_bias, self.columns = x, weight, bias is not None, None
+        v, u = self._winograd_operands()
         result = winograd.output_from_tiles(xp.matmul(u, v), (n, f, *out_size), tiles)
         if bias is not None:
             result += bias.reshape(1, f, 1, 1)
-        self.method, self.v, self.u, self.tiles = "winograd", v, u, tiles
-        self.padded_shape = padded.shape
-        self.shape, self.pads, self.weight = x.shape, pads, weight
-        self.has_bias = bias is not None
-        self.columns = None
+        # V is four times the input and U 16/9 of the weights: rather than keep them for
+        # backward (several hundred MB in a ResNet), backward transforms again.
         return result
+
+    def _winograd_operands(self) -> tuple[Any, Any]:
+        """V (16, C, T) from the saved input and U (16, F, C) from the filters."""
+        x: Any = self.x
+        (top, _), (left, _) = self.pads
+        n, c, h, w = x.shape
+        th, tw = self.tiles
+        # Zero borders: the convolution's padding, plus what rounds the output up to
+        # whole 2x2 tiles (those extra outputs are cropped).
+        padded = array_module(x).zeros((c, n, 2 * th + 2, 2 * tw + 2), dtype=x.dtype)
+        padded[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+        self.padded_shape = padded.shape
+        return winograd.transform_input(padded, self.tiles), winograd.transform_filters(
+            self.weight)
 
     def _winograd_backward(self, grad: Any) -> tuple[Any, ...]:
         """The adjoint of the forward transforms and products."""
@@ -307,25 +326,22 @@ class Conv2dFunction(Function):
         _, c, h, w = self.shape
         f = self.weight.shape[0]
         dm = winograd.grad_of_tiles(grad, self.tiles)  # (16, F, T)
+        v, u = self._winograd_operands()
         grad_w = grad_x = None
         if need_w:
-            du = xp.matmul(dm, self.v.transpose(0, 2, 1))  # (16, F, C)
+            du = xp.matmul(dm, v.transpose(0, 2, 1))  # (16, F, C)
             grad_w = winograd.grad_of_filters(du, (f, c))
         if need_x:
-            dv = xp.matmul(self.u.transpose(0, 2, 1), dm)  # (16, C, T)
+            dv = xp.matmul(u.transpose(0, 2, 1), dm)  # (16, C, T)
             padded = winograd.grad_of_input(dv, self.padded_shape, self.tiles)
             (top, _), (left, _) = self.pads
             grad_x = padded[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3).copy()
-        if not self.retain_graph:
-            self.v = self.u = None
         if self.has_bias:
             return grad_x, grad_w, grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w
 
     def discard(self) -> None:
-        if self.method == "winograd":
-            self.v = self.u = None
-            return
+        self.x = None
         give_buffer(self.columns)  # not recorded: backward will never need the columns
         self.columns = None
 
@@ -342,9 +358,14 @@ class Conv2dFunction(Function):
         grad_2d = grad_t.reshape(f, -1)  # (F, N*OH*OW), in the columns' order
         grad_w = None
         if need_w:
+            if self.columns is None:  # rebuilt from the input (see forward)
+                kh, kw = self.weight.shape[2:]
+                padded = layout.padded(self.x, self.pads)
+                self.columns = _im2col(padded, layout, (kh, kw), (oh, ow), self.stride)
+                give_buffer(padded)
             columns_2d = self.columns.reshape(-1, grad_2d.shape[1])
             grad_w = matmul_nt(grad_2d, columns_2d).reshape(self.weight.shape)  # (F, C, KH, KW)
-        if not self.retain_graph:
+        if not self.retain_graph or self.x is not None:
             give_buffer(self.columns)
             self.columns = None
         grad_x = None

@@ -49,6 +49,7 @@ from .strategy import diagnose
 from .tasks import Task, resolve_task
 from .train import Callback, EarlyStopping, Trainer, evaluate, predict
 from .train.trainer import forward_in_batches
+from .tune.cli import add_tune_parser, apply_params
 
 DATASETS = ("mnist-sample", "mnist", "digits", "breast-cancer", "planar", "shapes")
 MODELS = ("lenet5", "mlp", "logistic")
@@ -277,6 +278,10 @@ def command_train(args: argparse.Namespace) -> int:
     resume_folder = None
     if args.resume:
         resume_folder, args = _resumable_run(args.resume)
+    elif args.params:
+        applied = apply_params(args, args.params)
+        print(f"note: --params {args.params}: {args.model} on {args.data} with "
+              f"{', '.join(applied)}")
     defaults = DEFAULTS[args.model]
     for key, value in defaults.items():
         if getattr(args, key) is None:
@@ -303,7 +308,7 @@ def _train_in(out: Path, args: argparse.Namespace, resuming: bool, signals: _Sig
     model = build_model(args, data, int(np.prod(X_train.shape[1:])))
     optimizer_class = OPTIMIZERS[args.optimizer]
     lr: Any = InverseTimeDecay(args.lr, args.decay) if args.decay else args.lr
-    optimizer = optimizer_class(model.parameters(), lr=lr)
+    optimizer = optimizer_class(model.parameters(), lr=lr, **(args.optimizer_options or {}))
     augment = None
     if args.augment and data.kind == "images":
         crop = RandomCrop(data.X.shape[2:], padding=2)
@@ -741,7 +746,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="RUN",
                        help="continue an interrupted run (Ctrl-C or SIGTERM) in its folder, "
                        "with its arguments; it ends exactly as an uninterrupted run would")
-    train.set_defaults(handler=command_train)
+    train.add_argument("--params", metavar="BEST_JSON",
+                       help="retrain the winner of `steepest tune`: the data set, model, "
+                       "settings and hyperparameters of its best.json (they replace the "
+                       "flags)")
+    train.set_defaults(handler=command_train, optimizer_options=None)
 
     evaluate_parser = commands.add_parser(
         "evaluate", help="evaluate a saved run on its test (or dev, train) split",
@@ -765,6 +774,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict_parser.add_argument("--overwrite", action="store_true",
                                 help="allow --output to replace an existing file")
     predict_parser.set_defaults(handler=command_predict)
+
+    add_tune_parser(commands)
     return parser
 
 

@@ -14,6 +14,7 @@ import steepest.functional as F
 from steepest import ShapeError, autograd, ops
 
 
+@pytest.mark.slow  # over a second: runs with `pytest -m slow` (CI runs both)
 def test_chain_of_100000_ops_does_not_recurse() -> None:
     x = st.tensor([1.0], requires_grad=True)
     y = x
@@ -25,6 +26,7 @@ def test_chain_of_100000_ops_does_not_recurse() -> None:
     np.testing.assert_allclose(x.grad, [1.0])
 
 
+@pytest.mark.slow  # over a second: runs with `pytest -m slow` (CI runs both)
 def test_long_retained_graph_is_freed_without_recursion() -> None:
     x = st.tensor([1.0], requires_grad=True)
     y = x

@@ -13,6 +13,9 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from . import (
     backend,
     data,
@@ -37,6 +40,18 @@ from .nn.summary import summary
 from .ops import concatenate, stack, where
 
 cat = concatenate  # PyTorch's name
+
+# Submodules with optional engines (Optuna, onnx, scikit-learn) or heavier code load on
+# first use, so `import steepest` stays at NumPy, safetensors and tqdm.
+_LAZY = ("detection", "onnx", "sklearn", "transfer", "tune")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'steepest' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 

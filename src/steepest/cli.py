@@ -39,6 +39,8 @@ from .data.datasets import (
 )
 from .data.preprocess import Standardizer
 from .data.split import Splits, recommend_split, train_dev_test_split
+from .detection.cli import DETECTOR_DEFAULTS, DETECTOR_MODELS, add_detect_parser, train_detector
+from .export_cli import add_export_parser
 from .io.serialization import load, read_config, save
 from .metrics import confusion_matrix
 from .models import MLP, LeNet5, LogisticRegression
@@ -47,12 +49,12 @@ from .nn.regularization import L2
 from .optim import OPTIMIZERS, InverseTimeDecay
 from .strategy import diagnose
 from .tasks import Task, resolve_task
-from .train import Callback, EarlyStopping, Trainer, evaluate, predict
+from .train import Callback, EarlyStopping, TensorBoard, Trainer, evaluate, predict
 from .train.trainer import forward_in_batches
 from .tune.cli import add_tune_parser, apply_params
 
 DATASETS = ("mnist-sample", "mnist", "digits", "breast-cancer", "planar", "shapes")
-MODELS = ("lenet5", "mlp", "logistic")
+MODELS = ("lenet5", "mlp", "logistic", *DETECTOR_MODELS)
 
 
 class CommandError(Exception):
@@ -172,6 +174,7 @@ DEFAULTS = {  # per model: learning rate, decay rate, epochs, batch size, augmen
     "mlp": {"lr": 2e-3, "decay": 0.1, "epochs": 10, "batch_size": 128, "augment": False},
     "logistic": {"lr": 0.5, "decay": 0.0, "epochs": 50, "batch_size": 0, "augment": False},
 }
+DEFAULTS.update(DETECTOR_DEFAULTS)
 
 
 # ---------------------------------------------------------------- commands
@@ -294,6 +297,8 @@ def command_train(args: argparse.Namespace) -> int:
     # current mini-batch, before it without training at all.
     with _Signals() as signals:
         _write_status(out, "running", args)
+        if args.model in DETECTOR_MODELS:
+            return train_detector(out, args, resume_folder is not None, signals, _write_status)
         return _train_in(out, args, resume_folder is not None, signals)
 
 
@@ -321,6 +326,8 @@ def _train_in(out: Path, args: argparse.Namespace, resuming: bool, signals: _Sig
     if args.early_stopping:
         stopper = EarlyStopping("dev_loss", patience=max(3, args.epochs // 3))
         callbacks.append(stopper)
+    if args.tensorboard:
+        callbacks.append(TensorBoard(args.tensorboard))
     checkpoint = out / "checkpoint"
     trainer = Trainer(model, optimizer=optimizer, callbacks=[*callbacks, signals],
                       regularization=L2(args.l2) if args.l2 else None,
@@ -455,6 +462,9 @@ def _load_run(folder: str) -> tuple[Module, dict[str, Any]]:
                                "damaged")
     if not all(isinstance(c, str) for c in metadata["classes"]):
         raise CommandError(f"{model_folder / 'config.json'}: the class names must be strings")
+    if metadata["model"] in DETECTOR_MODELS:
+        raise CommandError(f"{folder} holds a detector ({metadata['model']}): use steepest detect "
+                           f"{folder} IMAGE; its test mAP is in {path / 'metrics.json'}")
     return model, metadata
 
 
@@ -698,7 +708,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "data, the planar 'flower', or synthetic shapes")
     train.add_argument("--model", choices=MODELS, default="lenet5",
                        help="lenet5 (CONV-POOL-CONV-POOL-FC-FC-softmax), mlp (an L-layer "
-                       "network) or logistic (logistic regression, binary data only)")
+                       "network), logistic (logistic regression, binary data only) or yolo (a "
+                       "grid detector with anchor boxes, --data shapes only)")
     train.add_argument("--hidden", type=_hidden_sizes, default="128",
                        help="mlp: hidden layer sizes, comma-separated (default 128)")
     train.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "leaky_relu"),
@@ -743,6 +754,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--overwrite", action="store_true",
                        help="allow writing into a non-empty --out folder")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--tensorboard", metavar="DIR",
+                       help="write TensorBoard event files to DIR: every mini-batch's cost, every "
+                       "epoch's costs, metrics and learning rate (pip install "
+                       "steepest[tensorboard]; view with tensorboard --logdir DIR)")
     train.add_argument("--resume", metavar="RUN",
                        help="continue an interrupted run (Ctrl-C or SIGTERM) in its folder, "
                        "with its arguments; it ends exactly as an uninterrupted run would")
@@ -776,6 +791,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict_parser.set_defaults(handler=command_predict)
 
     add_tune_parser(commands)
+    add_export_parser(commands)
+    add_detect_parser(commands)
     return parser
 
 

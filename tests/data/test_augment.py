@@ -86,3 +86,33 @@ def test_bad_input() -> None:
         augment.RandomFlip(horizontal=False)
     with pytest.raises(TypeError, match="not callable"):
         augment.Compose([3])
+
+
+def test_multi_crop_takes_the_corners_the_centre_and_their_mirrors() -> None:
+    from steepest.data.augment import MultiCrop
+
+    x = np.arange(2 * 25, dtype=np.float32).reshape(2, 1, 5, 5)
+    views = MultiCrop(3, crops=10)(x)
+    assert views.shape == (10, 2, 1, 3, 3)
+    image = x[1, 0]
+    expected = [image[1:4, 1:4], image[:3, :3], image[:3, 2:], image[2:, :3], image[2:, 2:]]
+    for k, crop in enumerate(expected):
+        np.testing.assert_array_equal(views[k, 1, 0], crop)
+        np.testing.assert_array_equal(views[k + 5, 1, 0], crop[:, ::-1])
+    assert MultiCrop(3, crops=1)(x).shape[0] == 1
+    two = MultiCrop((3, 2), crops=2)(x)
+    np.testing.assert_array_equal(two[1], two[0][..., ::-1])
+    padded = MultiCrop(5, crops=5, padding=1)(x)  # shifts by one pixel
+    np.testing.assert_array_equal(padded[0], x)
+    np.testing.assert_array_equal(padded[1][:, :, 1:, 1:], x[:, :, :4, :4])
+
+
+def test_multi_crop_rejects_bad_arguments() -> None:
+    from steepest.data.augment import MultiCrop
+
+    with pytest.raises(ValueError, match="`crops` must be 1, 2, 5 or 10; got 3"):
+        MultiCrop(3, crops=3)
+    with pytest.raises(ShapeError, match=r"crop \(6, 6\) is larger than the image \(5, 5\)"):
+        MultiCrop(6)(np.zeros((1, 1, 5, 5)))
+    with pytest.raises(ShapeError, match="expected a batch of images"):
+        MultiCrop(2)(np.zeros((5, 5)))

@@ -161,3 +161,40 @@ def test_shapes_boxes_contain_the_shapes() -> None:
                                atol=1e-5)
     with pytest.raises(ValueError, match="`shapes` must be one of"):
         datasets.make_shapes(2, shapes=("hexagon",))
+
+
+def test_shapes_empty_images_and_object_ranges() -> None:
+    images, labels, boxes = datasets.make_shapes(400, image_size=32, objects=(1, 3), empty=0.25,
+                                                 noise=0.0, rng=2)
+    counts = (labels >= 0).sum(axis=1)
+    assert labels.shape == (400, 3) and set(counts.tolist()) == {0, 1, 2, 3}
+    assert 0.15 < np.mean(counts == 0) < 0.35                     # about `empty` of them
+    assert np.all(images[counts == 0].max(axis=(1, 2, 3)) < 0.2)   # background only
+    padded = labels < 0
+    assert np.isnan(boxes[padded]).all() and np.isfinite(boxes[~padded]).all()
+    # Objects come first, padding after: no label after a -1.
+    assert np.all(np.diff(padded.astype(int), axis=1) >= 0)
+    with pytest.raises(ValueError, match=r"`empty` must be in \[0, 1\]; got 1.5"):
+        datasets.make_shapes(2, empty=1.5)
+    with pytest.raises(ValueError, match=r"`objects` range must have 0 <= low <= high"):
+        datasets.make_shapes(2, objects=(3, 1))
+
+
+def test_shapes_landmarks_are_vertices_and_centres() -> None:
+    _, labels, boxes, points = datasets.make_shapes(60, image_size=32, objects=(0, 2),
+                                                    landmarks=True, rng=4)
+    assert points.shape == (60, 2, 4, 2)
+    for label, box, point in zip(labels.ravel(), boxes.reshape(-1, 4), points.reshape(-1, 4, 2)):
+        x0, y0, x1, y1 = box
+        if label < 0:
+            assert np.isnan(point).all()
+        elif label == 0:   # circle: its centre
+            np.testing.assert_allclose(point[0], [(x0 + x1) / 2, (y0 + y1) / 2], rtol=1e-5)
+            assert np.isnan(point[1:]).all()
+        elif label == 1:   # square: the corners, clockwise from top left
+            np.testing.assert_allclose(point, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]],
+                                       rtol=1e-5)
+        else:              # triangle: apex, bottom left, bottom right
+            np.testing.assert_allclose(point[:3], [[(x0 + x1) / 2, y0], [x0, y1], [x1, y1]],
+                                       rtol=1e-5)
+            assert np.isnan(point[3]).all()

@@ -44,6 +44,7 @@ def test_lenet5_gradcheck_on_a_tiny_batch() -> None:
     assert report.passed, str(report)
 
 
+@pytest.mark.slow  # 10 epochs of 4,000 digits: about 4.5 s on 2 cores
 def test_lenet5_learns_real_digits_to_97_percent() -> None:
     images, labels = st.data.datasets.load_mnist_sample()
     X = images[:, None].astype(np.float32) / 255

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from safetensors.numpy import load_file
 
 from steepest.cli import main
@@ -63,6 +64,7 @@ def test_sigterm_stops_like_ctrl_c_with_exit_code_143(tmp_path) -> None:
     assert (tmp_path / "stopped" / "checkpoint" / "checkpoint.json").is_file()
 
 
+@pytest.mark.slow  # over a second: runs with `pytest -m slow` (CI runs both)
 def test_an_interrupted_run_resumes_bit_for_bit(tmp_path) -> None:
     straight = steepest(*TRAIN, "--out", "straight", "--quiet", cwd=tmp_path)
     stopped = steepest(*TRAIN, "--out", "stopped", cwd=tmp_path)
@@ -89,6 +91,7 @@ def test_an_interrupted_run_resumes_bit_for_bit(tmp_path) -> None:
     assert again[0] == 1 and "the run is complete" in again[2]
 
 
+@pytest.mark.slow  # over a second: runs with `pytest -m slow` (CI runs both)
 def test_four_runs_started_together_get_four_folders(tmp_path) -> None:
     arguments = ["train", "--data", "planar", "--model", "logistic", "--epochs", "3",
                  "--batch-size", "full", "--quiet"]
@@ -144,6 +147,7 @@ def test_predict_never_overwrites_a_file(tmp_path, capsys) -> None:
     assert (tmp_path / "p.csv").read_text().startswith("input,prediction")
 
 
+@pytest.mark.slow  # over a second: runs with `pytest -m slow` (CI runs both)
 def test_a_signal_before_training_still_leaves_a_resumable_folder(tmp_path) -> None:
     process = steepest(*TRAIN, "--out", "early", "--quiet", cwd=tmp_path)
     marker = tmp_path / "early" / "run.json"

@@ -265,6 +265,7 @@ def _only_old_or_new(outcomes: dict[str, int]) -> None:
     assert not bad, f"outcomes that are neither the old nor the new model: {bad}"
 
 
+@pytest.mark.slow  # over a second: runs with `pytest -m slow` (CI runs both)
 def test_random_kills_during_save_leave_old_or_new_model(kills) -> None:
     outcomes = kills["random_save"]
     _only_old_or_new(outcomes)

@@ -361,3 +361,24 @@ def test_an_edited_trainer_state_is_refused_with_one_message(tmp_path) -> None:
     st.io.checkpoint.save_checkpoint(tmp_path / "edited", model, None, state)
     with pytest.raises(st.io.ModelFileError, match=r"trainer.json is malformed \(KeyError"):
         train.fit(model, X, y, epochs=2, verbose=0, resume=tmp_path / "edited")
+
+
+def test_an_interrupt_at_the_end_of_an_epoch_is_not_saved_as_a_finished_run(tmp_path) -> None:
+    # The signal can land after the epoch's last batch: that epoch completes and its
+    # state is kept, but the run is interrupted, not finished, so a resume goes on.
+    X, y = st.data.datasets.make_planar(60, rng=0)
+
+    class LateSignal(train.Callback):
+        def on_epoch_end(self, trainer, epoch, logs):  # as if during the dev evaluation
+            if epoch == 2:
+                trainer.interrupt("interrupted by SIGINT")
+
+    model = st.models.MLP([2, 4, 2], rng=0)
+    trainer = train.Trainer(model, callbacks=[LateSignal()], verbose=0)
+    trainer.keep_resume_point = True
+    history = trainer.fit(X, y, epochs=5, batch_size=20, rng=0)
+    assert history.epochs == [1, 2] and trainer.interrupted
+    assert trainer.write_resume_point(tmp_path / "ckpt")
+    resumed = train.fit(st.models.MLP([2, 4, 2], rng=0), X, y, epochs=5, batch_size=20,
+                        rng=0, verbose=0, resume=tmp_path / "ckpt")
+    assert resumed.epochs == [1, 2, 3, 4, 5] and resumed.stop_reason is None

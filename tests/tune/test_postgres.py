@@ -24,6 +24,10 @@ import pytest
 from steepest.tune import LogUniform, search, storage
 from steepest.tune.toys import sleepy
 
+# A database server start and a heartbeat to expire: about 5 s, so it runs with the slow
+# tests (`pytest -m slow`, which CI runs after the quick suite).
+pytestmark = pytest.mark.slow
+
 
 def _server_binaries() -> str | None:
     for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):

@@ -11,7 +11,9 @@ not modified in place.
 * colour shifting: :class:`ColorShift` (a random offset per channel);
 * PCA colour augmentation: :class:`PCAColor`, whose principal components are
   fitted on *your* training images (AlexNet's "fancy PCA"), not hard-coded
-  ImageNet numbers.
+  ImageNet numbers;
+* multi-crop at test time: :class:`MultiCrop` (the 10-crop of K10), not a
+  training augmentation but ``predict(..., tta=MultiCrop(...))``.
 
 Example:
     >>> import numpy as np
@@ -242,3 +244,62 @@ class Reshape:
 
     def __repr__(self) -> str:
         return f"Reshape({self.image_shape}, {self.augmentation!r})"
+
+
+class MultiCrop:
+    """Fixed crops of each test image, for test-time augmentation (multi-crop, K10).
+
+    The seed's 10-crop: the centre crop, the four corner crops, and the same five of
+    the mirrored image. ``predict(model, X, tta=MultiCrop(...))`` runs the model on
+    every crop and averages the probabilities. Unlike the random augmentations it
+    is deterministic and returns all the crops at once: a (crops, N, C, h, w) array.
+
+    Args:
+        size: the crop's (height, width), an int or a pair.
+        crops: 1 (centre), 2 (centre and its mirror), 5 (corners and centre) or 10
+            (those five and their mirrors).
+        padding: zeros added on every side first, so ``size`` may equal the image
+            size (the crops are then shifts by ``padding`` pixels, matching a
+            ``RandomCrop(size, padding)`` used in training).
+
+    Raises:
+        ValueError: ``crops`` not one of 1, 2, 5, 10.
+        ShapeError: the crop is larger than the (padded) image.
+
+    Example:
+        >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+        >>> views = MultiCrop(2, crops=10)(x)
+        >>> views.shape
+        (10, 1, 1, 2, 2)
+        >>> views[0, 0, 0].tolist(), views[5, 0, 0].tolist()   # centre, mirrored centre
+        ([[5.0, 6.0], [9.0, 10.0]], [[6.0, 5.0], [10.0, 9.0]])
+    """
+
+    def __init__(self, size: int | tuple[int, int], crops: int = 10, padding: int = 0) -> None:
+        self.size = pair("MultiCrop", "size", size)
+        if crops not in (1, 2, 5, 10) or isinstance(crops, bool):
+            raise ValueError(f"MultiCrop: `crops` must be 1, 2, 5 or 10; got {crops!r}")
+        self.crops = int(crops)
+        self.padding = non_negative_int("MultiCrop", "padding", padding)
+
+    def __call__(self, images: Any, rng: np.random.Generator | int | None = None) -> np.ndarray:
+        x = _images("MultiCrop", images)
+        p = self.padding
+        if p:
+            x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        height, width = x.shape[2:]
+        h, w = self.size
+        if h > height or w > width:
+            raise ShapeError(f"MultiCrop: crop {self.size} is larger than the "
+                             f"{'padded ' if p else ''}image ({height}, {width})")
+        top, left = (height - h) // 2, (width - w) // 2
+        corners = [(top, left), (0, 0), (0, width - w), (height - h, 0),
+                   (height - h, width - w)]
+        chosen = corners[:1] if self.crops in (1, 2) else corners
+        views = [x[:, :, y:y + h, c:c + w] for y, c in chosen]
+        if self.crops in (2, 10):
+            views += [v[:, :, :, ::-1] for v in views]
+        return np.stack(views)  # (crops, N, C, h, w)
+
+    def __repr__(self) -> str:
+        return f"MultiCrop(size={self.size}, crops={self.crops}, padding={self.padding})"

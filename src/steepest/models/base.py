@@ -24,10 +24,14 @@ class Model(Module):
         """The task ``fit``, ``evaluate`` and ``predict`` use unless given ``task=``."""
         raise NotImplementedError(f"{type(self).__name__} has no default task; pass task=")
 
-    def predict(self, X: Any, batch_size: int = 256) -> np.ndarray:
-        """Class labels (or values, for regression) for every row of X."""
-        return predict(self, X, batch_size=batch_size)
+    def predict(self, X: Any, batch_size: int = 256, tta: Any = None) -> np.ndarray:
+        """Class labels (or values, for regression) for every row of X.
 
-    def predict_proba(self, X: Any, batch_size: int = 256) -> np.ndarray:
-        """Probabilities: softmax rows (m, C) or sigmoid outputs (m, k)."""
-        return predict_proba(self, X, batch_size=batch_size)
+        ``tta``: test-time augmentation, e.g. ``steepest.data.augment.MultiCrop``
+        (see :func:`steepest.train.predict`)."""
+        return predict(self, X, batch_size=batch_size, tta=tta)
+
+    def predict_proba(self, X: Any, batch_size: int = 256, tta: Any = None) -> np.ndarray:
+        """Probabilities: softmax rows (m, C) or sigmoid outputs (m, k), averaged over the
+        views of ``tta`` when given."""
+        return predict_proba(self, X, batch_size=batch_size, tta=tta)

@@ -7,6 +7,12 @@ a rebuilt model. Each parameter counts its own steps, as in ``torch.optim``: a
 parameter without a gradient in a step (frozen, or outside the loss) is skipped and
 its step count t, the t of bias correction, stays where it was. Updates write into
 buffers kept in the state, so a step allocates no new arrays.
+
+Parameters can come in groups with their own learning rate and weight decay
+(``[{"params": backbone, "lr": 1e-4}, {"params": head}]``, as in ``torch.optim``),
+for fine-tuning a pre-trained network more gently than its new head (M14). The
+groups are a view on the one flat parameter list, so state, saving and step counts
+work exactly as without them.
 """
 
 from __future__ import annotations
@@ -26,7 +32,12 @@ class Optimizer:
     """Base class of the update rules.
 
     Args:
-        params: the tensors to optimise, usually ``model.parameters()``.
+        params: the tensors to optimise, usually ``model.parameters()``; or parameter
+            groups, a list of dicts ``{"params": tensors, "lr": ..., "weight_decay":
+            ...}`` where ``lr`` and ``weight_decay`` are optional and default to the
+            arguments below. A group's ``lr`` is its learning rate at the start; a
+            schedule scales every group by the same factor (group lr * schedule(t) /
+            schedule(0)).
         lr: the learning rate alpha: a positive number or a :class:`Schedule`.
         weight_decay: adds ``weight_decay * w`` to every gradient (L2 applied by the
             optimiser instead of the cost; ``weight_decay = lambd / m`` matches the
@@ -39,6 +50,9 @@ class Optimizer:
             ``unit="epoch"`` are asked ``schedule.after(epoch)``).
         state: one dict per parameter: ``"step"``, the number of updates this
             parameter has had (the t of bias correction), and the rule's buffers.
+        param_groups: one dict per group: ``"params"`` (the tensors), ``"lr"`` and
+            ``"weight_decay"`` (None: the optimiser's own). Plain parameters make one
+            group.
         buffers: the per-parameter arrays the rule keeps (a class attribute).
 
     Example:
@@ -49,6 +63,15 @@ class Optimizer:
         >>> adam.step()
         >>> adam.iterations, adam.state[0]["step"], adam.state[1]
         (1, 1, {})
+
+        Parameter groups, a smaller learning rate for the pre-trained part:
+
+        >>> w, head = st.tensor([1.0], requires_grad=True), st.tensor([1.0], requires_grad=True)
+        >>> gd = st.optim.GradientDescent([{"params": [w], "lr": 0.01}, {"params": [head]}],
+        ...                               lr=0.1)
+        >>> w.grad, head.grad = w.data.copy(), head.data.copy()
+        >>> gd.step(); float(w.data[0]), float(head.data[0])
+        (0.99, 0.9)
     """
 
     buffers: tuple[str, ...] = ()
@@ -56,7 +79,8 @@ class Optimizer:
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule,
                  weight_decay: float = 0.0) -> None:
         owner = type(self).__name__
-        self.params = list(params)
+        groups = _parameter_groups(owner, params)
+        self.params = [p for group in groups for p in group["params"]]
         if not self.params:
             raise ValueError(f"{owner}: got an empty parameter list (did you pass "
                              "model.parameters() of a model without parameters?)")
@@ -71,6 +95,8 @@ class Optimizer:
         self.base_lr = 0.0
         self.lr = lr
         self.weight_decay = real(owner, "weight_decay", weight_decay, low=0.0)
+        self.param_groups = groups
+        self._group_index = [i for i, group in enumerate(groups) for _ in group["params"]]
         self.iterations = 0
         self.epoch = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
@@ -108,10 +134,15 @@ class Optimizer:
         """
         lr = self.lr
         self.iterations += 1
-        for p, state in zip(self.params, self.state):
+        scale = lr / self.base_lr
+        settings = [(lr if g["lr"] is None else g["lr"] * scale,
+                     self.weight_decay if g["weight_decay"] is None else g["weight_decay"])
+                    for g in self.param_groups]
+        for p, state, group in zip(self.params, self.state, self._group_index):
             grad = p.grad
             if grad is None or not p.requires_grad:
                 continue
+            group_lr, weight_decay = settings[group]
             data = p.data
             xp = array_module(data)
             if not state:
@@ -119,14 +150,14 @@ class Optimizer:
                 for name in self.buffers:
                     state[name] = xp.zeros_like(data)
             state["step"] += 1
-            if self.weight_decay:
+            if weight_decay:
                 decayed = state.get("_decayed")
                 if decayed is None:
                     decayed = state["_decayed"] = xp.empty_like(data)
-                xp.multiply(data, self.weight_decay, out=decayed)
+                xp.multiply(data, weight_decay, out=decayed)
                 decayed += grad
                 grad = decayed
-            self.update(data, grad, state, lr)
+            self.update(data, grad, state, group_lr)
             bump_version = getattr(p, "bump_version", None)
             if bump_version is not None:
                 bump_version()
@@ -163,6 +194,8 @@ class Optimizer:
             "schedule": None if self.schedule is None else {
                 "class": type(self.schedule).__name__, "config": self.schedule.get_config()},
             "steps": {str(i): int(s["step"]) for i, s in enumerate(self.state) if s},
+            "param_groups": [{"size": len(g["params"]), "lr": g["lr"],
+                              "weight_decay": g["weight_decay"]} for g in self.param_groups],
             "state": {str(i): {k: v for k, v in s.items()
                                if k != "step" and not k.startswith("_")}
                       for i, s in enumerate(self.state) if s},
@@ -234,9 +267,28 @@ class Optimizer:
                     problems.append(f"parameter {index} {name}: shape "
                                     f"{fmt_shape(np.shape(value))} vs parameter "
                                     f"{fmt_shape(self.params[index].shape)}")
+        saved_groups = state.get("param_groups")
+        if saved_groups is not None:
+            sizes = [g.get("size") for g in saved_groups]
+            if sizes != [len(g["params"]) for g in self.param_groups]:
+                problems.append(f"parameter groups of sizes {sizes} vs this optimiser's "
+                                f"{[len(g['params']) for g in self.param_groups]}")
+            else:
+                for i, group in enumerate(saved_groups):
+                    for key in ("lr", "weight_decay"):
+                        value = group.get(key)
+                        if value is not None:
+                            try:
+                                real(owner, f"param_groups[{i}][{key!r}]", value, low=0.0,
+                                     low_inclusive=key == "weight_decay")
+                            except (TypeError, ValueError) as error:
+                                problems.append(str(error))
         if problems:
             raise ValueError(f"{owner}.load_state_dict: " + "; ".join(sorted(problems)))
         hyperparameters, lr, epoch = self._checked_settings(state, iterations)
+        if saved_groups is not None:
+            for group, saved in zip(self.param_groups, saved_groups):
+                group["lr"], group["weight_decay"] = saved.get("lr"), saved.get("weight_decay")
         for name, value in hyperparameters.items():
             setattr(self, name, value)
         self.lr = lr
@@ -256,5 +308,35 @@ class Optimizer:
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        if len(self.param_groups) > 1:
+            settings += f", groups={len(self.param_groups)}"
         lr = repr(self.schedule) if self.schedule is not None else self.base_lr
         return f"{type(self).__name__}(lr={lr}, {settings})"
+
+
+def _parameter_groups(owner: str, params: Any) -> list[dict[str, Any]]:
+    """Tensors, or dicts {"params": tensors, "lr": ..., "weight_decay": ...}, as groups."""
+    items = list(params)
+    if not any(isinstance(item, Mapping) for item in items):
+        return [{"params": items, "lr": None, "weight_decay": None}]
+    groups = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise TypeError(f"{owner}: mix of parameter groups (dicts) and tensors; item {i} is "
+                            f"a {type(item).__name__}: give every item as a dict "
+                            '{"params": ...}')
+        unknown = sorted(set(item) - {"params", "lr", "weight_decay"})
+        if unknown or "params" not in item:
+            raise ValueError(f"{owner}: parameter group {i} must have \"params\" and may have "
+                             f"\"lr\" and \"weight_decay\"; got keys {sorted(item)}")
+        members = item["params"]
+        members = [members] if isinstance(members, Tensor) else list(members)
+        lr = item.get("lr")
+        decay = item.get("weight_decay")
+        groups.append({
+            "params": members,
+            "lr": None if lr is None else real(owner, f"param_groups[{i}]['lr']", lr, low=0.0,
+                                               low_inclusive=False),
+            "weight_decay": None if decay is None else real(
+                owner, f"param_groups[{i}]['weight_decay']", decay, low=0.0)})
+    return groups

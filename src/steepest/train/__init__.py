@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from .callbacks import (
     Callback,
+    CSVLogger,
     EarlyStopping,
     EpochLogger,
     LearningRateScheduler,
     ModelCheckpoint,
     ProgressBar,
+    TensorBoard,
     TerminateOnNaN,
 )
 from .history import History
 from .trainer import Trainer, evaluate, fit, predict, predict_proba
 
 __all__ = [
-    "Callback", "EarlyStopping", "EpochLogger", "History", "LearningRateScheduler",
-    "ModelCheckpoint", "ProgressBar", "TerminateOnNaN", "Trainer", "evaluate", "fit", "predict",
-    "predict_proba",
+    "CSVLogger", "Callback", "EarlyStopping", "EpochLogger", "History", "LearningRateScheduler",
+    "ModelCheckpoint", "ProgressBar", "TensorBoard", "TerminateOnNaN", "Trainer", "evaluate",
+    "fit", "predict", "predict_proba",
 ]

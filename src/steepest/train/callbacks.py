@@ -339,3 +339,183 @@ def format_logs(logs: dict[str, float]) -> str:
     for key, value in logs.items():
         parts.append(f"{key} {value:.2e}" if key == "lr" else f"{key} {value:.4f}")
     return "  ".join(parts)
+
+
+class CSVLogger(Callback):
+    """Write one row per epoch to a CSV file: the epoch, its costs, metrics and lr.
+
+    The header is the first epoch's keys (``epoch``, ``loss``, ``accuracy``, ...,
+    ``dev_loss``, ..., ``lr``); each row is flushed as soon as its epoch ends, so
+    the file is current while training runs and survives an interrupted one.
+    Numbers are written in full precision (``repr``), NaN as ``nan``.
+
+    Args:
+        path: the CSV file.
+        separator: the field separator.
+        append: keep all rows already in the file instead of starting it afresh
+            (the header is written only into an empty file). A run resumed with
+            ``fit(resume=...)`` keeps the rows up to the epoch it resumes after
+            either way.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> import numpy as np
+        >>> import steepest as st
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
+        >>> X, y = np.zeros((8, 2), dtype=np.float32), np.array([0, 1] * 4)
+        >>> _ = st.train.fit(st.models.MLP([2, 2], rng=0), X, y, epochs=2, verbose=0,
+        ...                  callbacks=[st.train.CSVLogger(path)])
+        >>> path.read_text().splitlines()[0]
+        'epoch,loss,accuracy,lr'
+        >>> len(path.read_text().splitlines())
+        3
+    """
+
+    def __init__(self, path: str | os.PathLike[str], separator: str = ",",
+                 append: bool = False) -> None:
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"CSVLogger: `separator` must be one character; got {separator!r}")
+        self.path = Path(path)
+        self.separator = separator
+        self.append = bool(append)
+        self.keys: list[str] | None = None
+        self._file: Any = None
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        completed = int(getattr(trainer, "epoch", 0) or 0)
+        # A resumed run (fit(resume=...)) keeps the rows of the epochs it resumes
+        # after and drops later ones, so the file ends as an uninterrupted run's would.
+        keep = (self.append or completed > 0) and self.path.is_file() and \
+            self.path.stat().st_size > 0
+        self.keys = None
+        if keep:
+            lines = self.path.read_text().splitlines(keepends=True)
+            self.keys = lines[0].rstrip("\r\n").split(self.separator)[1:]
+            if completed > 0 and not self.append:
+                rows = [line for line in lines[1:]
+                        if line.split(self.separator, 1)[0].strip().isdigit()
+                        and int(line.split(self.separator, 1)[0]) <= completed]
+                self.path.write_text("".join([lines[0], *rows]))
+        self._file = open(self.path, "a" if keep else "w", newline="")
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        if self._file is None:  # used without on_train_begin (a resumed loop)
+            self.on_train_begin(trainer)
+        if self.keys is None:
+            self.keys = list(logs)
+            self._file.write(self.separator.join(["epoch", *self.keys]) + "\n")
+        cells = [str(epoch)] + [_csv_number(logs.get(key, math.nan)) for key in self.keys]
+        self._file.write(self.separator.join(cells) + "\n")
+        self._file.flush()
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __repr__(self) -> str:
+        return f"CSVLogger({str(self.path)!r})"
+
+
+def _csv_number(value: Any) -> str:
+    number = float(value)
+    return repr(number) if math.isfinite(number) else str(number)
+
+
+def _summary_writer_class() -> Any:
+    """tensorboardX's SummaryWriter, imported without importing PyTorch.
+
+    tensorboardX imports torch at import time when it is installed (seconds, and
+    steepest never imports torch); steepest hands it NumPy values only, so torch is
+    hidden during that one import unless it is loaded already. tensorboardX imports
+    torch lazily everywhere else.
+    """
+    hide = "torch" not in sys.modules
+    if hide:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail
+    try:
+        import tensorboardX
+    except ImportError as error:  # the one line a missing extra gets
+        raise ImportError("TensorBoard logging needs tensorboardX: pip install "
+                          "steepest[tensorboard] (or pip install tensorboardX)") from error
+    finally:
+        if hide and sys.modules.get("torch", False) is None:
+            del sys.modules["torch"]
+    return tensorboardX.SummaryWriter
+
+
+class TensorBoard(Callback):
+    """Write TensorBoard event files: scalars per epoch and per batch, lr, histograms.
+
+    Each epoch's values (``loss``, metrics, ``dev_*``, ``lr``) go under
+    ``epoch/<name>`` at step = epoch; each mini-batch's cost under ``batch/loss`` at
+    step = the number of mini-batches so far (the seed's cost-per-iteration curve,
+    noisy with mini-batches, O2). With ``histogram_freq=k`` the weights go under
+    ``weights/<parameter name>`` every k epochs. View them with
+    ``tensorboard --logdir DIR``.
+
+    Needs tensorboardX: ``pip install steepest[tensorboard]``.
+
+    Args:
+        log_dir: the folder for the event files (created).
+        batch_scalars: also write every mini-batch's cost.
+        histogram_freq: write weight histograms every this many epochs (0: never).
+        flush_secs: how often the writer flushes to disk, in seconds (it also
+            flushes at the end of every epoch).
+
+    Raises:
+        ImportError: tensorboardX is not installed.
+
+    Example:
+        >>> import tempfile
+        >>> callback = TensorBoard(tempfile.mkdtemp(), histogram_freq=1)
+        >>> callback
+        TensorBoard(histogram_freq=1)
+    """
+
+    def __init__(self, log_dir: str | os.PathLike[str], batch_scalars: bool = True,
+                 histogram_freq: int = 0, flush_secs: int = 30) -> None:
+        self._writer_class = _summary_writer_class()
+        self.log_dir = Path(log_dir)
+        self.batch_scalars = bool(batch_scalars)
+        self.histogram_freq = non_negative_int("TensorBoard", "histogram_freq", histogram_freq)
+        self.flush_secs = non_negative_int("TensorBoard", "flush_secs", flush_secs)
+        self.writer: Any = None
+        self.step = 0
+
+    def _open(self, trainer: Trainer) -> None:
+        if self.writer is None:
+            self.writer = self._writer_class(logdir=str(self.log_dir),
+                                             flush_secs=max(self.flush_secs, 1))
+            self.step = max(int(trainer.epoch), 0) * int(trainer.batches_per_epoch)
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self._open(trainer)
+
+    def on_batch_end(self, trainer: Trainer, batch: int, logs: dict[str, float]) -> None:
+        self._open(trainer)
+        self.step += 1
+        if self.batch_scalars:
+            self.writer.add_scalar("batch/loss", float(logs["loss"]), self.step)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        self._open(trainer)
+        for key, value in logs.items():
+            self.writer.add_scalar(f"epoch/{key}", float(value), epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            for name, param in trainer.model.named_parameters():
+                values = param.data
+                get = getattr(values, "get", None)  # CuPy arrays come to the host
+                self.writer.add_histogram(f"weights/{name}", get() if callable(get) and
+                                          type(values).__module__.startswith("cupy")
+                                          else values, epoch)
+        self.writer.flush()
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def __repr__(self) -> str:
+        return f"TensorBoard(histogram_freq={self.histogram_freq})"

@@ -42,6 +42,8 @@ from ..nn.normalization import _BatchNorm
 from ..optim.optimizer import Optimizer
 from ..optim.rules import OPTIMIZERS, Adam
 from ..tasks import (
+    Auxiliary,
+    Classification,
     Task,
     detach,
     resolve_loss,
@@ -142,7 +144,7 @@ def forward_in_batches(model: Module, X: Any, batch_size: int = 256) -> Any:
 
 
 def predict(model: Module, X: Any, *, task: Task | str | None = None,
-            batch_size: int = 256) -> Any:
+            batch_size: int = 256, tta: Callable[[Any], Any] | None = None) -> Any:
     """Predicted labels (classifiers) or values (regression) for X.
 
     Args:
@@ -151,6 +153,9 @@ def predict(model: Module, X: Any, *, task: Task | str | None = None,
         task: how to read the outputs (default: the model's own task, e.g.
             argmax for a classifier, a > 0.5 for a binary one).
         batch_size: rows per forward pass.
+        tta: test-time augmentation: a callable returning several views of X (e.g.
+            :class:`~steepest.data.augment.MultiCrop`); the label is read from the
+            probabilities averaged over the views (see :func:`predict_proba`).
 
     Example:
         >>> import numpy as np
@@ -160,12 +165,23 @@ def predict(model: Module, X: Any, *, task: Task | str | None = None,
         (4,)
     """
     chosen = _inference_task(task, model, "predict")
+    if tta is not None:
+        probabilities = _tta_probabilities(model, X, chosen, batch_size, tta)
+        inner = chosen.task if isinstance(chosen, Auxiliary) else chosen
+        if isinstance(inner, Classification):
+            return probabilities.argmax(axis=1)
+        return (probabilities > 0.5).astype(np.int64)  # sigmoid units: a > 0.5
     return chosen.predict(forward_in_batches(model, X, batch_size))
 
 
 def predict_proba(model: Module, X: Any, *, task: Task | str | None = None,
-                  batch_size: int = 256) -> Any:
+                  batch_size: int = 256, tta: Callable[[Any], Any] | None = None) -> Any:
     """Probabilities: softmax rows (m, C) for a classifier, sigmoid outputs (m, k) otherwise.
+
+    With ``tta`` (test-time augmentation, e.g.
+    ``steepest.data.augment.MultiCrop(24, crops=10)``), ``tta(X)`` returns several
+    views of X (an array (views, m, ...) or a list of arrays) and the probabilities
+    are averaged over them (K10: probabilities, not logits).
 
     Example:
         >>> import numpy as np
@@ -175,7 +191,24 @@ def predict_proba(model: Module, X: Any, *, task: Task | str | None = None,
         1.0
     """
     chosen = _inference_task(task, model, "predict_proba")
+    if tta is not None:
+        return _tta_probabilities(model, X, chosen, batch_size, tta)
     return chosen.predict_proba(forward_in_batches(model, X, batch_size))
+
+
+def _tta_probabilities(model: Module, X: Any, task: Task, batch_size: int,
+                       tta: Callable[[Any], Any]) -> np.ndarray:
+    """The task's probabilities averaged over the views ``tta(X)``."""
+    if not callable(tta):
+        raise TypeError(f"predict: `tta` must be callable as tta(X) -> views (e.g. "
+                        f"MultiCrop); got {type(tta).__name__}")
+    views = list(tta(np.asarray(X)))
+    if not views:
+        raise ValueError("predict: `tta` returned no views")
+    total = np.asarray(task.predict_proba(forward_in_batches(model, views[0], batch_size)))
+    for view in views[1:]:
+        total = total + task.predict_proba(forward_in_batches(model, view, batch_size))
+    return np.asarray(total / len(views))
 
 
 def _inference_task(task: Task | str | None, model: Module, owner: str) -> Task:
@@ -278,6 +311,7 @@ class Trainer:
         self.stop_reason: str | None = None
         self.diverged = False
         self.interrupted = False
+        self._finish_reason: str | None = None
         self._validated = False
         self.keep_resume_point = False
         self._resume_point: tuple[Any, Any, Any, Any] | None = None
@@ -285,8 +319,14 @@ class Trainer:
 
     # -------------------------------------------------------------- control
     def stop(self, reason: str) -> None:
-        """Ask the loop to stop after the current batch or epoch, with a reason."""
+        """Ask the loop to stop after the current batch or epoch, with a reason.
+
+        This ends the run (early stopping, divergence): a checkpoint written after it
+        resumes as finished. An interruption is :meth:`interrupt`.
+        """
         self.stop_training = True
+        if self._finish_reason is None:
+            self._finish_reason = reason
         if self.stop_reason is None:
             self.stop_reason = reason
 
@@ -318,7 +358,9 @@ class Trainer:
         continues exactly.
         """
         self.interrupted = True
-        self.stop(reason)
+        self.stop_training = True
+        if self.stop_reason is None:
+            self.stop_reason = reason
 
     def write_resume_point(self, path: str | os.PathLike[str]) -> bool:
         """Write a checkpoint of the last complete epoch kept by ``keep_resume_point``.
@@ -344,8 +386,10 @@ class Trainer:
             arrays.update({f"{key}.{k}": v for k, v in callback_arrays.items()})
         trainer_state = {
             "epoch": self.epoch,
-            "stopped": bool(self.stop_training and not self.diverged),
-            "stop_reason": self.stop_reason,
+            # Finished by a callback (early stopping), not merely interrupted: an
+            # interrupt can land between the last batch and the end-of-epoch state.
+            "stopped": self._finish_reason is not None and not self.diverged,
+            "stop_reason": self._finish_reason,
             "history": self.history.to_dict(),
             "rng": {"trainer": self.rng.bit_generator.state,
                     "default": default_rng().bit_generator.state,
@@ -397,7 +441,7 @@ class Trainer:
         if state.get("stopped"):
             # The run had finished (early stopping): resuming it trains nothing more.
             self.stop_training = True
-            self.stop_reason = state.get("stop_reason")
+            self.stop_reason = self._finish_reason = state.get("stop_reason")
         return epoch
 
     def _restore_callbacks(self, saved: Any, arrays: dict[str, Any]) -> None:
@@ -530,7 +574,7 @@ class Trainer:
         self.batches_per_epoch = len(loader)
         self.history = History()
         self.stop_training, self.stop_reason, self.diverged = False, None, False
-        self.interrupted, self._resume_point = False, None
+        self.interrupted, self._resume_point, self._finish_reason = False, None, None
         self._validated = False
         completed = self._resume(resume) if resume is not None else 0
         self.optimizer.epoch = self.epoch = completed

@@ -14,7 +14,6 @@ import math
 import multiprocessing
 import numbers
 import os
-import pickle
 import shutil
 import socket
 import tempfile
@@ -22,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import numpy as np
@@ -92,8 +92,8 @@ def _check_objective(owner: str, objective: Any, jobs: int) -> None:
         raise TypeError(f"{owner}: `objective` must be a function objective(params, trial) -> "
                         f"dev metric; got {type(objective).__name__}")
     if jobs > 1:
-        try:
-            pickle.dumps(objective)
+        try:  # what multiprocessing will do with it (nothing is ever read from a file)
+            ForkingPickler.dumps(objective)
         except Exception as error:
             raise TypeError(f"{owner}: with jobs={jobs} the objective runs in other processes, "
                             f"so it must be picklable (a module-level function, a "

@@ -531,3 +531,26 @@ def test_load_state_dict_validates_settings_like_the_constructor() -> None:
         with pytest.raises(ValueError, match=message):
             adam.load_state_dict({**state, **change})
         assert (adam.beta1, adam.lr, adam.epoch) == (0.9, 0.01, 0)  # nothing applied
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.Adam(p, lr=1e-2),
+                                  lambda p: optim.RMSprop(p, lr=1e-2)])
+def test_float16_parameters_train_with_float32_state(make) -> None:
+    # eps = 1e-8 is 0 in float16 and squared gradients underflow: without float32
+    # state the first update divides by zero (NaN at batch 2, the reported bug).
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=(4, 3)).astype(np.float32)
+    runs = {}
+    for dtype in (np.float16, np.float32):
+        w = st.nn.Parameter(np.zeros((4, 3), dtype=dtype))
+        optimizer = make([w])
+        for _ in range(50):
+            optimizer.zero_grad()
+            ((w - target.astype(dtype)) ** 2).sum().backward()
+            optimizer.step()
+        assert w.data.dtype == dtype and np.isfinite(w.data).all()
+        runs[dtype] = w.data.astype(np.float32)
+        state = optimizer.state_dict()["state"]
+        assert all(a.dtype == np.float32 for entry in state.values() for a in entry.values())
+    # the float16 run follows the float32 one to float16's precision
+    np.testing.assert_allclose(runs[np.float16], runs[np.float32], atol=2e-3)

@@ -145,9 +145,20 @@ class Optimizer:
             group_lr, weight_decay = settings[group]
             data = p.data
             xp = array_module(data)
-            if not state:
+            low_precision = _state_dtype(data.dtype) != data.dtype
+            if low_precision:
+                # float16 cannot hold Adam's eps (1e-8 rounds to 0) nor small moments:
+                # the rule runs on a float32 copy of the weights (a "master" copy,
+                # refreshed if the weights were changed from outside) and is rounded back.
+                master = state.get("_master")
+                if master is None or state.get("_master_version") != p._version:
+                    master = state["_master"] = data.astype(np.float32)
+                grad = grad.astype(np.float32)
+                data = master
+            if not state or "step" not in state:
                 state["step"] = 0
-                for name in self.buffers:
+            for name in self.buffers:
+                if name not in state:
                     state[name] = xp.zeros_like(data)
             state["step"] += 1
             if weight_decay:
@@ -158,9 +169,13 @@ class Optimizer:
                 decayed += grad
                 grad = decayed
             self.update(data, grad, state, group_lr)
+            if low_precision:
+                p.data[...] = data
             bump_version = getattr(p, "bump_version", None)
             if bump_version is not None:
                 bump_version()
+            if low_precision:
+                state["_master_version"] = p._version
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], lr: float) -> None:
         """Change ``param`` in place (the subclass's rule).
@@ -300,11 +315,12 @@ class Optimizer:
             device = "gpu" if array_module(p.data) is not np else "cpu"
             self.state[int(key)] = {
                 "step": int(step),
-                **{name: to_device(np.array(value, dtype=p.data.dtype), device)
+                **{name: to_device(np.array(value, dtype=_state_dtype(p.data.dtype)), device)
                    for name, value in per_param.get(key, {}).items()}}
             for name in self.buffers:
                 if name not in self.state[int(key)]:
-                    self.state[int(key)][name] = array_module(p.data).zeros_like(p.data)
+                    self.state[int(key)][name] = array_module(p.data).zeros(
+                        p.data.shape, dtype=_state_dtype(p.data.dtype))
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
@@ -340,3 +356,9 @@ def _parameter_groups(owner: str, params: Any) -> list[dict[str, Any]]:
             "weight_decay": None if decay is None else real(
                 owner, f"param_groups[{i}]['weight_decay']", decay, low=0.0)})
     return groups
+
+
+def _state_dtype(dtype: Any) -> Any:
+    """The dtype of an optimiser's buffers: float32 for half-precision parameters."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize < 4 else dtype

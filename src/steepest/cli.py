@@ -50,6 +50,7 @@ from .optim import OPTIMIZERS, InverseTimeDecay
 from .strategy import diagnose
 from .tasks import Task, resolve_task
 from .train import Callback, EarlyStopping, TensorBoard, Trainer, evaluate, predict
+from .train.history import write_learning_curves
 from .train.trainer import forward_in_batches
 from .tune.cli import add_tune_parser, apply_params
 
@@ -385,11 +386,7 @@ def _train_in(out: Path, args: argparse.Namespace, resuming: bool, signals: _Sig
     (out / "report.txt").write_text(diagnosis.report() + "\n\nDev confusion matrix (rows: true, "
                                     "columns: predicted)\n" + np.array2string(matrix) + "\n")
     written = ["model/", "history.json", "metrics.json", "report.txt"]
-    try:
-        history.plot(out / "learning_curves.png")
-        written.append("learning_curves.png")
-    except ImportError:
-        print("note: learning_curves.png skipped (pip install steepest[plot] for plots)")
+    write_learning_curves(history, out, written)
     _write_status(out, "complete", args)
     print(f"\nwrote {out}/: {', '.join(written)}")
     return 0

@@ -28,6 +28,7 @@ from ..io.serialization import load, read_config, save
 from ..nn.regularization import L2
 from ..optim import OPTIMIZERS, InverseTimeDecay
 from ..train import Callback, EarlyStopping, Trainer
+from ..train.history import write_learning_curves
 from ..train.trainer import forward_in_batches
 from .data import SHAPES_CLASSES, SHAPES_DETECTION, box_sizes, shapes_detection_splits
 from .draw import draw_detections, figure_png
@@ -152,11 +153,7 @@ def train_detector(out: Path, args: argparse.Namespace, resuming: bool, signals:
     history.save(out / "history.json")
     write_json(out / "metrics.json", {"results": results, "training_seconds": seconds})
     written = ["model/", "history.json", "metrics.json"]
-    try:
-        history.plot(out / "learning_curves.png")
-        written.append("learning_curves.png")
-    except ImportError:
-        print("note: learning_curves.png skipped (pip install steepest[plot] for plots)")
+    write_learning_curves(history, out, written)
     write_status(out, "complete", args)
     print(f"\nwrote {out}/: {', '.join(written)}")
     return 0

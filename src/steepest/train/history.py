@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .._files import read_json, write_json
@@ -120,6 +121,16 @@ class History:
             axis.grid(alpha=0.3)
             axis.legend()
         return finish(figure, path)
+
+
+def write_learning_curves(history: History, folder: Path, written: list[str]) -> None:
+    """``folder/learning_curves.png`` for a run folder, listed in ``written``; without
+    matplotlib a note says how to get it (the run itself is complete either way)."""
+    try:
+        history.plot(folder / "learning_curves.png")
+        written.append("learning_curves.png")
+    except ImportError:
+        print("note: learning_curves.png skipped (pip install steepest[plot] for plots)")
 
 
 def _json_float(value: float) -> float | str:

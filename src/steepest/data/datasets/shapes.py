@@ -65,7 +65,8 @@ def make_shapes(m: int = 1000, image_size: int = 32, objects: int | tuple[int, i
                 shapes: tuple[ShapeKind, ...] = SHAPES, min_size: float = 0.2,
                 max_size: float = 0.5, noise: float = 0.05, box_format: BoxFormat = "xyxy",
                 rng: np.random.Generator | int | None = None, empty: float = 0.0,
-                landmarks: bool = False) -> tuple[np.ndarray, ...]:
+                landmarks: bool = False, multi_label: bool = False,
+                unknown: float = 0.0) -> tuple[np.ndarray, ...]:
     """Images of coloured circles, squares and triangles, with classes and boxes (OD1).
 
     Each image has ``objects`` shapes of random kind, colour, size and position on
@@ -91,11 +92,21 @@ def make_shapes(m: int = 1000, image_size: int = 32, objects: int | tuple[int, i
         landmarks: also return each shape's key points: a square's 4 corners
             (clockwise from top left), a triangle's 3 vertices (apex, bottom left,
             bottom right), a circle's centre; unused points are NaN.
+        multi_label: return, in place of the labels, each image's presence vector
+            (multi-task learning, M15): one 0/1 column per kind in ``shapes``, 1 when
+            the image holds at least one shape of that kind (is there a circle? a
+            square? a triangle?). Same images as without it, for the same seed.
+        unknown: with ``multi_label=True``, the fraction of presence labels marked
+            unknown (NaN, the seed's "?"), each independently, in [0, 1); drawn
+            after the images, so they do not change.
 
     Returns:
         images float32 (m, 3, H, W) in [0, 1]; labels int64 (m, K); boxes float32
         (m, K, 4) in ``box_format``; with ``landmarks=True`` also landmarks float32
-        (m, K, 4, 2) as (x, y) pixels. K is the largest number of objects.
+        (m, K, 4, 2) as (x, y) pixels. K is the largest number of objects. With
+        ``multi_label=True`` the labels are replaced by the presence vectors,
+        float32 (m, len(shapes)), 0, 1 or NaN (unknown): the targets of
+        ``steepest.tasks.MultiLabel(len(shapes))``.
 
     Example:
         >>> images, labels, boxes = make_shapes(4, image_size=24, rng=0)
@@ -104,6 +115,9 @@ def make_shapes(m: int = 1000, image_size: int = 32, objects: int | tuple[int, i
         >>> _, labels, _, points = make_shapes(3, objects=(0, 2), landmarks=True, rng=0)
         >>> labels.shape, points.shape
         ((3, 2), (3, 2, 4, 2))
+        >>> _, present, _ = make_shapes(2, objects=3, multi_label=True, rng=0)
+        >>> present.shape, present.dtype
+        ((2, 3), dtype('float32'))
     """
     owner = "make_shapes"
     m = positive_int(owner, "m", m)
@@ -130,6 +144,10 @@ def make_shapes(m: int = 1000, image_size: int = 32, objects: int | tuple[int, i
     noise = real(owner, "noise", noise, low=0.0)
     empty = real(owner, "empty", empty, low=0.0, high=1.0)
     one_of(owner, "box_format", box_format, ("xyxy", "xywh", "cxcywh"))
+    unknown = real(owner, "unknown", unknown, low=0.0, high=1.0, high_inclusive=False)
+    if unknown > 0 and not multi_label:
+        raise ValueError(f"{owner}: `unknown` marks presence labels unknown; it needs "
+                         "multi_label=True")
     if size * low < 3:
         raise ValueError(f"{owner}: shapes of {size * low:.1f} pixels are too small to draw; "
                          "raise `min_size` or `image_size`")
@@ -165,6 +183,12 @@ def make_shapes(m: int = 1000, image_size: int = 32, objects: int | tuple[int, i
             labels[i, k] = label
             boxes[i, k] = box
             points[i, k] = _landmarks(shapes[label], cx, cy, half)
-    result = (images.astype(np.float32), labels,
+    targets: np.ndarray = labels
+    if multi_label:
+        kinds = np.arange(len(shapes))
+        targets = (labels[:, :, None] == kinds).any(axis=1).astype(np.float32)
+        if unknown > 0:  # drawn last: the images and boxes stay those of the seed
+            targets[generator.uniform(size=targets.shape) < unknown] = np.nan
+    result = (images.astype(np.float32), targets,
               convert_boxes(boxes, "xyxy", box_format).astype(np.float32))
     return (*result, points.astype(np.float32)) if landmarks else result

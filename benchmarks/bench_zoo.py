@@ -13,7 +13,10 @@
     of ``scripts/train_pretrained_lenet.py``), dev accuracy of one LeNet-5 vs an
     ensemble of 3 (seeds 0, 1, 2), each with and without multi-crop.
 
-Run: ``python benchmarks/bench_zoo.py [--table] [--features] [--train] [--ensemble]`` (all
+(e) ``--speed``: one training step of AlexNet, VGG-16 and ResNet-50 (batch 8, small
+    inputs) against the same networks in torch.nn, wall-clock medians and ratios.
+
+Run: ``python benchmarks/bench_zoo.py [--table] [--features] [--train] [--ensemble] [--speed]`` (all
 when none is given). Threads: ``STEEPEST_BENCH_THREADS`` (default 2). Times are CPU
 seconds of the process (``time.process_time``), which a machine shared with other
 jobs does not inflate as it does wall-clock time.
@@ -183,9 +186,64 @@ def ensemble() -> None:
                   f"{round((1 - accuracy) * 500)} |", flush=True)
 
 
+def speed() -> None:
+    """(e) One training step (forward, backward, Adam) of each network against the same
+    network in torch.nn, at small batches and inputs; ResNet-50 at batch 8, 64x64."""
+    torch = torch_threads()
+    rng = np.random.default_rng(0)
+    cases = {
+        "AlexNet, 3x67x67, batch 8 (channels / 4, hidden 512)": (
+            8, 67, lambda: st.models.AlexNet(10, input_size=67, channels=(24, 64, 96, 96, 64),
+                                             hidden=512, rng=0),
+            lambda: torch_models.alexnet(10, input_size=67, channels=(24, 64, 96, 96, 64),
+                                         hidden=512)),
+        "VGG-16, 3x32x32, batch 8 (channels / 4, hidden 512)": (
+            8, 32, lambda: st.models.VGG16(10, input_size=32, channels=(16, 32, 64, 128, 128),
+                                           hidden=512, rng=0),
+            lambda: torch_models.vgg16(10, input_size=32, channels=(16, 32, 64, 128, 128),
+                                       hidden=512)),
+        "ResNet-50, 3x64x64, batch 8": (
+            8, 64, lambda: st.models.resnet50(10, rng=0),
+            lambda: torch_models.ResNet((3, 4, 6, 3), block="bottleneck", num_classes=10)),
+    }
+    print("\n(e) one training step (forward, backward, Adam), median of 5, interleaved "
+          f"(threads={THREADS})")
+    for name, (batch, size, ours_factory, theirs_factory) in cases.items():
+        X = rng.standard_normal((batch, 3, size, size)).astype(np.float32)
+        y = rng.integers(0, 10, batch)
+        ours, theirs = ours_factory(), theirs_factory()
+        ours.train()
+        theirs.train()
+        opt_ours = st.optim.Adam(ours.parameters())
+        opt_theirs = torch.optim.Adam(theirs.parameters())
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+
+        def step_ours(ours=ours, opt_ours=opt_ours, X=X, y=y) -> None:
+            opt_ours.zero_grad()
+            st.functional.cross_entropy(ours(X), y).backward()
+            opt_ours.step()
+
+        def step_theirs(theirs=theirs, opt_theirs=opt_theirs, Xt=Xt, yt=yt) -> None:
+            opt_theirs.zero_grad()
+            torch.nn.functional.cross_entropy(theirs(Xt), yt).backward()
+            opt_theirs.step()
+
+        times: dict[str, list[float]] = {"ours": [], "theirs": []}
+        step_ours(), step_theirs()  # warm-up
+        for _ in range(5):
+            for key, step in (("ours", step_ours), ("theirs", step_theirs)):
+                start = time.perf_counter()
+                step()
+                times[key].append(time.perf_counter() - start)
+        a, b = float(np.median(times["ours"])), float(np.median(times["theirs"]))
+        print(f"  {name:55s} steepest {a * 1e3:8.1f} ms  PyTorch {b * 1e3:8.1f} ms  "
+              f"ratio {a / b:5.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    jobs = {"table": table, "features": features, "train": train_small, "ensemble": ensemble}
+    jobs = {"table": table, "features": features, "train": train_small, "ensemble": ensemble,
+            "speed": speed}
     for flag in jobs:
         parser.add_argument(f"--{flag}", action="store_true")
     args = parser.parse_args()

@@ -382,3 +382,39 @@ def test_an_interrupt_at_the_end_of_an_epoch_is_not_saved_as_a_finished_run(tmp_
     resumed = train.fit(st.models.MLP([2, 4, 2], rng=0), X, y, epochs=5, batch_size=20,
                         rng=0, verbose=0, resume=tmp_path / "ckpt")
     assert resumed.epochs == [1, 2, 3, 4, 5] and resumed.stop_reason is None
+
+
+def test_four_threads_predicting_while_one_trains_change_nothing() -> None:
+    # no_grad is per thread: predict() in other threads must not switch recording off
+    # for the training thread (the reported bug lost every gradient of a training step).
+    import threading
+
+    X, y = st.data.datasets.make_planar(200, rng=0)
+
+    def train_once():
+        model = st.models.MLP([2, 8, 2], rng=0)
+        train.fit(model, X, y, epochs=5, batch_size=20, verbose=0, rng=0,
+                  optimizer=optim.Adam(model.parameters(), lr=0.05))
+        return model.state_dict()
+
+    alone = train_once()
+    other = st.models.MLP([2, 8, 2], rng=1)
+    expected = train.predict(other, X)
+    stop, results = threading.Event(), []
+
+    def predict_loop():
+        while not stop.is_set():
+            results.append(train.predict(other, X))
+
+    threads = [threading.Thread(target=predict_loop) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        together = train_once()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    for name, value in alone.items():
+        np.testing.assert_array_equal(together[name], value, err_msg=name)
+    assert results and all(np.array_equal(r, expected) for r in results)

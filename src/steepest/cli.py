@@ -513,8 +513,11 @@ def _read_array(item: str, path: Path) -> np.ndarray:
                         raise CommandError(f"input {item} holds no arrays")
                     return np.asarray(archive[archive.files[0]])
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise CommandError(f"cannot read input {item} as a NumPy {suffix} file ({error}); is "
-                           "it corrupt or another kind of file?") from None
+        reason = str(error)
+        if "allow_pickle" in reason:  # NumPy suggests unsafe loading; steepest never does
+            reason = "it holds Python objects, which steepest never loads"
+        raise CommandError(f"cannot read input {item} as a NumPy {suffix} file ({reason}); "
+                           "is it corrupt or another kind of file?") from None
     if suffix in (".png", ".jpg", ".jpeg"):
         try:
             from matplotlib import image as mpimage

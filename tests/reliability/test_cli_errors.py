@@ -121,3 +121,10 @@ def test_edited_model_config_is_one_line(digits_run, tmp_path, capsys) -> None:
     nested = _edited_copy(digits_run, tmp_path / "d", lambda config: None)
     (nested / "model" / "config.json").write_text("[" * 100_000 + "]" * 100_000)
     one_line_error(capsys, ["evaluate", str(nested)])
+
+
+def test_an_object_array_is_refused_without_suggesting_unsafe_loading(digits_run, tmp_path,
+                                                                       capsys) -> None:
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    err = one_line_error(capsys, ["predict", str(digits_run), str(tmp_path / "objects.npy")])
+    assert "Python objects, which steepest never loads" in err and "allow_pickle" not in err

@@ -151,7 +151,7 @@ def _download(folder: Path, mirrors: Sequence[str], checksums: Mapping[str, str]
             raise DatasetError(
                 f"load_mnist: could not download {name} ({'; '.join(errors)}). Offline? Put "
                 f"the four MNIST files ({', '.join(s + '.gz' for s in FILES.values())}) in "
-                f"{folder}, or pass path= a folder that holds them"
+                f"{folder} (or, from Python, pass load_mnist(path=...) a folder that holds them)"
             )
 
 

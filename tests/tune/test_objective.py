@@ -51,3 +51,21 @@ def test_fit_objective_checks_its_arguments(data):
         fit_objective(build, X, y, dev, monitor="loss")
     with pytest.raises(ValueError, match="`optimizer` must be one of"):
         fit_objective(build, X, y, dev, optimizer="lbfgs")
+
+
+def test_a_trial_is_not_pruned_after_its_last_epoch() -> None:
+    # A new user saw "pruned after epoch 10" for a 10-epoch trial: it had run to the end.
+    from types import SimpleNamespace
+
+    from steepest.tune.objective import ReportToTrial
+
+    reports = []
+    trial = SimpleNamespace(report=lambda value, step: reports.append(step),
+                            should_prune=lambda: True)
+    callback = ReportToTrial(trial, "dev_error")
+    stops = []
+    trainer = SimpleNamespace(epochs=3, stop=stops.append)
+    callback.on_epoch_end(trainer, 3, {"dev_error": 0.1})
+    assert reports == [3] and stops == [] and callback.pruned_at is None
+    callback.on_epoch_end(trainer, 2, {"dev_error": 0.1})
+    assert callback.pruned_at == 2 and len(stops) == 1

@@ -53,7 +53,8 @@ class ReportToTrial(Callback):
                            "'dev_accuracy'")
         value = float(logs[self.monitor])
         self.trial.report(value if math.isfinite(value) else float("inf"), epoch)
-        if self.trial.should_prune():
+        # A trial that has run all its epochs is complete: pruning it then saves nothing.
+        if epoch < trainer.epochs and self.trial.should_prune():
             self.pruned_at = epoch
             trainer.stop(f"pruned by the search after epoch {epoch} ({self.monitor} "
                          f"{value:.4g})")

@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import sys
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 
 from . import __version__
 from ._files import ModelFileError, atomic_write, read_json, write_json
+from ._runs import end_interrupted_run, report_stop
 from ._validation import NonFiniteError, ShapeError
 from .data.augment import RandomCrop, Reshape
 from .data.datasets import (
@@ -38,6 +38,7 @@ from .data.datasets import (
     make_shapes,
 )
 from .data.preprocess import Standardizer
+from .data.readers import IMAGE_SUFFIXES, read_input_file
 from .data.split import Splits, recommend_split, train_dev_test_split
 from .detection.cli import DETECTOR_DEFAULTS, DETECTOR_MODELS, add_detect_parser, train_detector
 from .export_cli import add_export_parser
@@ -338,24 +339,8 @@ def _train_in(out: Path, args: argparse.Namespace, resuming: bool, signals: _Sig
                           batch_size=args.batch_size or None, augment=augment, rng=args.seed,
                           resume=checkpoint if resuming and checkpoint.is_dir() else None)
     if signals.received is not None:
-        # Further signals are recorded, not acted on: the writes below are atomic
-        # swaps, so the last complete state survives whatever happens now.
-        done = history.epochs[-1] if history.epochs else 0
-        wrote = trainer.write_resume_point(checkpoint)
-        _write_status(out, "interrupted", args, epochs_done=done if wrote else 0)
-        name = signal.Signals(signals.received).name
-        kept = (f"the state after epoch {done} is in {checkpoint}" if wrote
-                else "no epoch was complete")
-        print(f"steepest train: interrupted by {name}; {kept}. Continue with: "
-              f"steepest train --resume {out}", file=sys.stderr)
-        return 128 + int(signals.received)
-    if history.stop_reason:
-        print(f"note: {history.stop_reason}")
-    last_epoch = history.epochs[-1] if history.epochs else 0
-    if stopper is not None and stopper.best_epoch is not None and stopper.best_epoch != last_epoch:
-        print(f"note: restored the weights of epoch {stopper.best_epoch} (the best dev_loss, "
-              f"{stopper.best:.4f}); the last epoch run was {last_epoch}. --no-early-stopping "
-              "keeps the last weights")
+        return end_interrupted_run(trainer, history, signals.received, out, args, _write_status)
+    report_stop(history, stopper)
 
     task = _task_of(model)
     results = {name: evaluate(model, X, y, task=task, metrics=["accuracy", "error", "f1"])
@@ -501,38 +486,13 @@ def _as_batch(item: str, array: np.ndarray, preprocessing: dict[str, Any]) -> np
 
 def _read_array(item: str, path: Path) -> np.ndarray:
     """One input file as raw numbers (pixels as the training data had them)."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".npy", ".npz"):
-            # Our own handle: NumPy leaves its file open when a .npz is corrupt.
-            with open(path, "rb") as handle:
-                if suffix == ".npy":
-                    return np.asarray(np.load(handle))
-                with np.load(handle) as archive:
-                    if not archive.files:
-                        raise CommandError(f"input {item} holds no arrays")
-                    return np.asarray(archive[archive.files[0]])
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        reason = str(error)
-        if "allow_pickle" in reason:  # NumPy suggests unsafe loading; steepest never does
-            reason = "it holds Python objects, which steepest never loads"
-        raise CommandError(f"cannot read input {item} as a NumPy {suffix} file ({reason}); "
-                           "is it corrupt or another kind of file?") from None
-    if suffix in (".png", ".jpg", ".jpeg"):
-        try:
-            from matplotlib import image as mpimage
-        except ImportError:
-            raise CommandError("reading images needs matplotlib: pip install "
-                               "steepest[plot]") from None
-        try:
-            picture = np.asarray(mpimage.imread(path), dtype=np.float32)
-        except Exception as error:  # Pillow raises many types for a file that is no image
-            raise CommandError(f"cannot read input {item} as an image ({type(error).__name__}"
-                               f": {error}); is it really a {suffix} file?") from None
-        if picture.ndim == 3:  # colour: average to grey for one-channel models
-            picture = picture[..., :3].mean(axis=2)
-        return picture[None]
-    raise CommandError(f"input {item}: use .npy, .npz, .png or .jpg files")
+    array = read_input_file(path, what=f"input {item}")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return array
+    picture = array.astype(np.float32)
+    if picture.ndim == 3:  # colour: average to grey for one-channel models
+        picture = picture[..., :3].mean(axis=2)
+    return picture[None]
 
 
 def _in_trained_range(item: str, array: np.ndarray, metadata: dict[str, Any]) -> np.ndarray:
@@ -577,10 +537,7 @@ def _read_inputs(paths: Sequence[str], metadata: dict[str, Any]) -> tuple[list[s
     names: list[str] = []
     arrays = []
     for item in paths:
-        path = Path(item)
-        if not path.is_file():
-            raise CommandError(f"input {item} does not exist")
-        array = _as_batch(item, _read_array(item, path), metadata["preprocessing"])
+        array = _as_batch(item, _read_array(item, Path(item)), metadata["preprocessing"])
         array = _in_trained_range(item, array, metadata)
         arrays.append(array)
         names.extend(f"{item}[{i}]" if len(array) > 1 else item for i in range(len(array)))

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,8 @@ import numpy as np
 
 from .. import __version__
 from .._files import write_json
+from .._runs import end_interrupted_run, report_stop
+from ..data.readers import IMAGE_SUFFIXES, read_input_file
 from ..io.serialization import load, read_config, save
 from ..nn.regularization import L2
 from ..optim import OPTIMIZERS, InverseTimeDecay
@@ -119,21 +119,9 @@ def train_detector(out: Path, args: argparse.Namespace, resuming: bool, signals:
                           resume=checkpoint if resuming and checkpoint.is_dir() else None)
     received = getattr(signals, "received", None)
     if received is not None:
-        done = history.epochs[-1] if history.epochs else 0
-        wrote = trainer.write_resume_point(checkpoint)
-        write_status(out, "interrupted", args, epochs_done=done if wrote else 0)
-        name = signal.Signals(received).name
-        kept = (f"the state after epoch {done} is in {checkpoint}" if wrote
-                else "no epoch was complete")
-        print(f"steepest train: interrupted by {name}; {kept}. Continue with: "
-              f"steepest train --resume {out}", file=sys.stderr)
-        return 128 + int(received)
+        return end_interrupted_run(trainer, history, received, out, args, write_status)
     seconds = (datetime.datetime.now() - started).total_seconds()
-    if history.stop_reason:
-        print(f"note: {history.stop_reason}")
-    if stopper is not None and stopper.best_epoch is not None and history.epochs and \
-            stopper.best_epoch != history.epochs[-1]:
-        print(f"note: restored the weights of epoch {stopper.best_epoch} (the best dev_loss)")
+    report_stop(history, stopper)
     results = {name: evaluate_detector(model, X, y, SHAPES_CLASSES)
                for name, (X, y) in splits.items()}
     print()
@@ -201,29 +189,10 @@ def _load_detector(run: str) -> tuple[GridDetector, dict[str, Any]]:
 
 def _read_picture(item: str) -> np.ndarray:
     """The image as float32 (3, H, W) in [0, 1]."""
-    path = Path(item)
-    if not path.is_file():
-        raise DetectionCommandError(f"image {item} does not exist")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".npy":
-            with open(path, "rb") as handle:
-                picture = np.asarray(np.load(handle, allow_pickle=False), dtype=np.float32)
-        elif suffix in (".png", ".jpg", ".jpeg"):
-            from matplotlib import image as mpimage
-
-            picture = np.asarray(mpimage.imread(path))
-            picture = picture.astype(np.float32) / (255.0 if picture.dtype == np.uint8 else 1.0)
-        else:
-            raise DetectionCommandError(f"image {item}: use a .png, .jpg or .npy file")
-    except ImportError:
-        raise DetectionCommandError("reading images needs matplotlib: pip install "
-                                    "steepest[plot]") from None
-    except (ValueError, OSError, SyntaxError) as error:
-        if isinstance(error, DetectionCommandError):
-            raise
-        raise DetectionCommandError(f"cannot read image {item} ({error}); is it really a "
-                                    f"{suffix} file?") from None
+    raw = read_input_file(item, what=f"image {item}", suffixes=(".npy", *IMAGE_SUFFIXES))
+    picture = raw.astype(np.float32)
+    if Path(item).suffix.lower() in IMAGE_SUFFIXES and raw.dtype == np.uint8:
+        picture /= 255.0  # JPEG bytes; PNGs already come in [0, 1]
     if picture.ndim == 2:
         picture = np.repeat(picture[None], 3, axis=0)
     elif picture.ndim == 3 and picture.shape[2] in (3, 4) and picture.shape[0] not in (1, 3):

@@ -220,7 +220,7 @@ def conv2d_algorithm(name: ConvAlgorithm) -> Iterator[None]:
 _KEEP_COLUMNS_FACTOR = 4
 
 
-def _winograd_pays(n: int, c: int, f: int, oh: int, ow: int) -> bool:
+def _winograd_pays(c: int, f: int) -> bool:
     """The cost model: Winograd saves 20 of every 36 multiplications per tile and channel
     pair, but its transforms read and write the data (16 values per tile and channel)
     several times, which in NumPy costs as much as the saved products unless the
@@ -261,7 +261,7 @@ class Conv2dFunction(Function):
         oh, ow = _output_shape(owner, h, w, (kh, kw), self.stride, pads)
         self.method = "im2col"
         if (kh, kw) == (3, 3) and self.stride == (1, 1) and _ALGORITHM[-1] != "im2col" and (
-                _ALGORITHM[-1] == "winograd" or _winograd_pays(n, c, f, oh, ow)):
+                _ALGORITHM[-1] == "winograd" or _winograd_pays(c, f)):
             return self._winograd_forward(x, weight, bias, pads, (oh, ow))
         layout = _Layout.for_width(ow)
         xp = array_module(x)

@@ -145,7 +145,7 @@ class Optimizer:
             group_lr, weight_decay = settings[group]
             data = p.data
             xp = array_module(data)
-            low_precision = _state_dtype(data.dtype) != data.dtype
+            low_precision = data.dtype.kind == "f" and data.dtype.itemsize < 4
             if low_precision:
                 # float16 cannot hold Adam's eps (1e-8 rounds to 0) nor small moments:
                 # the rule runs on a float32 copy of the weights (a "master" copy,
@@ -155,10 +155,9 @@ class Optimizer:
                     master = state["_master"] = data.astype(np.float32)
                 grad = grad.astype(np.float32)
                 data = master
-            if not state or "step" not in state:
+            if "step" not in state:  # first update: zero buffers, float32 for half weights
                 state["step"] = 0
-            for name in self.buffers:
-                if name not in state:
+                for name in self.buffers:
                     state[name] = xp.zeros_like(data)
             state["step"] += 1
             if weight_decay:

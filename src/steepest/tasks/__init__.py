@@ -30,7 +30,6 @@ from .base import (
     Task,
     detach,
     metric_name,
-    num_examples,
     to_host,
     tree_concatenate,
     tree_index,
@@ -135,7 +134,7 @@ def resolve_task(task: Task | str | None, model: Any = None, *, owner: str = "fi
 
 __all__ = [
     "LOSSES", "TASKS", "Auxiliary", "Binary", "Classification", "MultiLabel", "MultiTask",
-    "Regression", "Task", "TaskName", "detach", "for_output", "metric_name", "num_examples",
+    "Regression", "Task", "TaskName", "detach", "for_output", "metric_name",
     "resolve_loss", "resolve_task", "to_host", "tree_concatenate", "tree_index", "tree_leaves",
     "tree_map",
 ]

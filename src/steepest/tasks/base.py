@@ -88,11 +88,6 @@ def detach(tree: Tree) -> Tree:
     return tree_map(lambda leaf: leaf.data if isinstance(leaf, Tensor) else leaf, tree)
 
 
-def num_examples(tree: Tree) -> int:
-    """The length of the first axis, which every leaf must share."""
-    return int(tree_leaves(tree)[0].shape[0])
-
-
 def tree_index(tree: Tree, index: Any) -> Tree:
     """Rows ``index`` of every leaf."""
     return tree_map(lambda leaf: leaf[index], tree)

@@ -18,11 +18,7 @@ import numpy as np
 
 from .._validation import ShapeError, real
 from ..autograd import Tensor
-from .base import Metric, Task, _as_array
-
-
-def _keys(structure: Mapping[str, Any] | Sequence[Any]) -> list[Any]:
-    return list(structure) if isinstance(structure, Mapping) else list(range(len(structure)))
+from .base import Metric, Task
 
 
 class MultiTask(Task):
@@ -118,7 +114,7 @@ class MultiTask(Task):
         return self.loss_terms(outputs, targets)["loss"]
 
     def encode_targets(self, y: Any, *, owner: str = "fit", dtype: Any = np.float32) -> Any:
-        parts = self._parts(owner, "targets", _as_array(y) if isinstance(y, Tensor) else y)
+        parts = self._parts(owner, "targets", y)
         encoded = {key: self.tasks[key].encode_targets(parts[key], owner=f"{owner} [{key}]",
                                                        dtype=dtype) for key in self.tasks}
         counts = {key: np.shape(value)[0] for key, value in encoded.items()}

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._files import ModelFileError
 from .._validation import NonFiniteError, ShapeError, finite_array, fmt_shape, positive_int
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor, as_tensor, no_grad
 from ..backend import default_rng, resolve_rng, to_device
 from ..data.loader import DataLoader, check_examples
 from ..io.checkpoint import load_checkpoint, save_checkpoint
@@ -115,10 +115,6 @@ def prepare_data(owner: str, model: Module, task: Task, X: Any, y: Any) -> tuple
 def _batches(X: Any, batch_size: int) -> Iterable[Any]:
     for start in range(0, X.shape[0], batch_size):
         yield X[start:start + batch_size]
-
-
-def _as_tensors(tree: Any) -> Any:
-    return tree_map(lambda leaf: Tensor(leaf), tree)
 
 
 # ---------------------------------------------------------------- inference
@@ -258,9 +254,9 @@ def _evaluate(model: Module, task: Task, loss_function: LossFunction, default_lo
     task.validate(outputs, targets, owner="evaluate")
     with no_grad():
         if default_loss:
-            terms = task.loss_terms(_as_tensors(outputs), targets)
+            terms = task.loss_terms(tree_map(as_tensor, outputs), targets)
         else:
-            terms = {"loss": loss_function(_as_tensors(outputs), targets)}
+            terms = {"loss": loss_function(tree_map(as_tensor, outputs), targets)}
     results = {name: float(term.item()) for name, term in terms.items()}
     results.update(task.compute_metrics(metrics, targets, outputs))
     return results

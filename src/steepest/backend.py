@@ -22,8 +22,10 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import types
+import weakref
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -245,33 +247,51 @@ def uniform(shape: tuple[int, ...], rng: np.random.Generator | int | None, like:
 
 
 class _Workspace:
-    """Free scratch arrays by (module, shape, dtype), so big temporaries are reused.
+    """Free scratch memory, so big temporaries are reused between training steps.
 
     Allocating a fresh 75 MB array costs thousands of page faults on first touch; a
-    training loop that asks for the same shapes every step gets them back from here
-    instead. Only arrays handed back with :func:`give_buffer` are kept, up to
-    ``limit`` bytes; CuPy has a memory pool of its own and bypasses this.
+    training loop that asks for the same sizes every step gets them back from here
+    instead. The pool holds flat byte buffers: a request takes the smallest free one
+    that is large enough (and not more than twice the size), as a view of the wanted
+    shape and dtype, so arrays of different shapes share memory and the pool stays
+    near the most scratch memory in use at once. Only memory handed back with
+    :func:`give_buffer` is kept, up to ``limit`` bytes; CuPy has a memory pool of its
+    own and bypasses this.
     """
 
     def __init__(self, limit: int = 1 << 31) -> None:
         self.limit = limit
-        self.free: dict[tuple[tuple[int, ...], str], list[np.ndarray]] = {}
+        self.free: list[np.ndarray] = []  # flat uint8 buffers, smallest first
+        # Buffers out on loan, by id; weakly, so one never handed back is freed as usual.
+        self.lent: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
         self.bytes = 0
 
     def take(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-        key = (tuple(shape), np.dtype(dtype).str)
-        stack = self.free.get(key)
-        if stack:
-            array = stack.pop()
-            self.bytes -= array.nbytes
-            return array
-        return np.empty(shape, dtype=dtype)
+        dtype = np.dtype(dtype)
+        need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        sizes = [b.nbytes for b in self.free]
+        k = bisect.bisect_left(sizes, need)
+        if k < len(sizes) and sizes[k] <= 2 * need:
+            buffer = self.free.pop(k)
+            self.bytes -= buffer.nbytes
+        else:
+            buffer = np.empty(max(need, 1), dtype=np.uint8)
+        self.lent[id(buffer)] = buffer
+        return buffer[:need].view(dtype).reshape(shape)
 
     def give(self, array: np.ndarray) -> None:
-        if array.base is not None or self.bytes + array.nbytes > self.limit:
-            return  # views, or more than the limit: let the garbage collector have them
-        self.free.setdefault((array.shape, array.dtype.str), []).append(array)
-        self.bytes += array.nbytes
+        base = array.base if array.base is not None else array
+        buffer = self.lent.pop(id(base), None)
+        if buffer is None or self.bytes + buffer.nbytes > self.limit:
+            return  # not the pool's, or more than the limit: the garbage collector's
+        bisect.insort(self.free, buffer, key=lambda b: b.nbytes)
+        self.bytes += buffer.nbytes
+
+    def release(self) -> int:
+        released = self.bytes
+        self.free.clear()
+        self.bytes = 0
+        return released
 
 
 _workspace = _Workspace()
@@ -328,7 +348,4 @@ def release_scratch_memory() -> int:
         >>> scratch_memory()[0]
         0
     """
-    released = _workspace.bytes
-    _workspace.free.clear()
-    _workspace.bytes = 0
-    return released
+    return _workspace.release()

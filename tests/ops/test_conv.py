@@ -14,6 +14,7 @@ import steepest as st
 import steepest.functional as F
 from steepest import ShapeError
 from steepest.gradcheck import gradcheck
+from steepest.ops import conv as conv_module
 from steepest.ops import winograd
 from steepest.ops.conv import Conv2dFunction, conv2d_algorithm
 
@@ -44,6 +45,50 @@ WINOGRAD_GRID = [c for c in GRID if c[0] == 3 and c[1] == 1]  # 3x3, stride 1
 def test_conv2d_matches_torch(config) -> None:
     with conv2d_algorithm("im2col"):  # the reference path, whatever the cost model picks
         _check_against_torch(config)
+
+
+REBUILD_GRID = GRID[::3]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize("config", REBUILD_GRID, ids=[_ids(c) for c in REBUILD_GRID])
+def test_conv2d_matches_torch_when_backward_rebuilds_its_columns(config, monkeypatch) -> None:
+    # Small layers keep im2col's columns for backward; large ones (a ResNet's) keep the
+    # input and rebuild the columns. No test layer is large: make every one rebuild.
+    monkeypatch.setattr(conv_module, "_KEEP_COLUMNS_BYTES", 0)
+    monkeypatch.setattr(conv_module, "_KEEP_COLUMNS_FACTOR", 0)
+    with conv2d_algorithm("im2col"):
+        _check_against_torch(config)
+        k, s, p, c_in, c_out, n, h, w = config
+        kh, kw = (k, k) if isinstance(k, int) else k
+        fn = Conv2dFunction((s, s) if isinstance(s, int) else s, p)
+        fn.forward(np.ones((n, c_in, h, w), np.float32), np.ones((c_out, c_in, kh, kw),
+                                                                np.float32))
+    assert fn.columns is None and fn.x is not None  # the path under test was taken
+
+
+def test_kept_and_rebuilt_columns_give_the_same_gradients_twice_with_retain_graph(
+        monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    grads = {}
+    for keep in (True, False):
+        if not keep:
+            monkeypatch.setattr(conv_module, "_KEEP_COLUMNS_BYTES", 0)
+            monkeypatch.setattr(conv_module, "_KEEP_COLUMNS_FACTOR", 0)
+        xs, ws = st.tensor(x, requires_grad=True), st.tensor(w, requires_grad=True)
+        with conv2d_algorithm("im2col"):
+            out = (F.conv2d(xs, ws, padding=1) ** 2).sum()
+        function = out._ctx.inputs[0]._ctx.inputs[0]._ctx  # sum <- pow <- conv2d
+        assert (function.columns is None) == (not keep)
+        out.backward(retain_graph=True)
+        first = (xs.grad.copy(), ws.grad.copy())
+        out.backward()  # gradients add up: twice the first
+        np.testing.assert_allclose(ws.grad, 2 * first[1], rtol=1e-6)
+        grads[keep] = first
+    for a, b in zip(grads[True], grads[False]):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("config", WINOGRAD_GRID, ids=[_ids(c) for c in WINOGRAD_GRID])
@@ -170,7 +215,8 @@ def test_pooling_matches_torch(kind, config) -> None:
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("config", [(2, 2, 0), (3, 1, 1), (2, 1, 0)])
+@pytest.mark.parametrize("config", [(2, 2, 0), (3, 1, 1), (2, 1, 0), (3, 3, 0),
+                                    ((2, 3), (2, 3), 0), ((3, 2), None, 0)])
 def test_max_pool_ties_route_to_the_first_maximum_like_torch(config) -> None:
     # On MNIST's blank background whole windows tie; PyTorch sends the gradient to
     # the first maximum of each window, and so do we.

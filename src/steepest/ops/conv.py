@@ -215,9 +215,12 @@ def conv2d_algorithm(name: ConvAlgorithm) -> Iterator[None]:
         _ALGORITHM.pop()
 
 
-# Keep im2col's columns for backward only while they are at most this many times the
-# input; beyond, rebuild them in backward (one more strided copy, far less memory).
+# Keep im2col's columns for backward while they are at most this many times the input,
+# or small whatever the ratio (a LeNet-5 layer's few MB); beyond both, rebuild them in
+# backward (one more strided copy, far less memory: a ResNet's columns are 9 times its
+# activations, hundreds of MB).
 _KEEP_COLUMNS_FACTOR = 4
+_KEEP_COLUMNS_BYTES = 16 << 20
 
 
 def _winograd_pays(c: int, f: int) -> bool:
@@ -278,7 +281,7 @@ class Conv2dFunction(Function):
         self.shape, self.pads, self.weight, self.layout = x.shape, pads, weight, layout
         self.has_bias = bias is not None
         self.x = None
-        if columns.nbytes > _KEEP_COLUMNS_FACTOR * x.nbytes:
+        if columns.nbytes > max(_KEEP_COLUMNS_FACTOR * x.nbytes, _KEEP_COLUMNS_BYTES):
             # The columns hold each input value K*K/stride^2 times: keeping them for
             # backward would make a deep network's memory several times PyTorch's.
             # Keep the input instead and rebuild the columns in backward.
@@ -298,7 +301,11 @@ class Conv2dFunction(Function):
         self.method, self.tiles, self.shape, self.pads = "winograd", tiles, x.shape, pads
         self.x, self.weight, self.has_bias, self.columns = x, weight, bias is not None, None
         v, u = self._winograd_operands()
-        result = winograd.output_from_tiles(xp.matmul(u, v), (n, f, *out_size), tiles)
+        m = take_buffer(v, (16, f, v.shape[2]), v.dtype)
+        xp.matmul(u, v, out=m)
+        give_buffer(v)
+        result = winograd.output_from_tiles(m, (n, f, *out_size), tiles)
+        give_buffer(m)
         if bias is not None:
             result += bias.reshape(1, f, 1, 1)
         # V is four times the input and U 16/9 of the weights: rather than keep them for
@@ -306,18 +313,24 @@ class Conv2dFunction(Function):
         return result
 
     def _winograd_operands(self) -> tuple[Any, Any]:
-        """V (16, C, T) from the saved input and U (16, F, C) from the filters."""
+        """V (16, C, T) from the saved input and U (16, F, C) from the filters; V is a
+        scratch-pool array (hand it back)."""
         x: Any = self.x
         (top, _), (left, _) = self.pads
         n, c, h, w = x.shape
         th, tw = self.tiles
         # Zero borders: the convolution's padding, plus what rounds the output up to
         # whole 2x2 tiles (those extra outputs are cropped).
-        padded = array_module(x).zeros((c, n, 2 * th + 2, 2 * tw + 2), dtype=x.dtype)
+        padded = take_buffer(x, (c, n, 2 * th + 2, 2 * tw + 2), x.dtype)
+        padded[:, :, :top] = 0
+        padded[:, :, top + h:] = 0
+        padded[:, :, top:top + h, :left] = 0
+        padded[:, :, top:top + h, left + w:] = 0
         padded[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
         self.padded_shape = padded.shape
-        return winograd.transform_input(padded, self.tiles), winograd.transform_filters(
-            self.weight)
+        v = winograd.transform_input(padded, self.tiles)
+        give_buffer(padded)
+        return v, winograd.transform_filters(self.weight)
 
     def _winograd_backward(self, grad: Any) -> tuple[Any, ...]:
         """The adjoint of the forward transforms and products."""
@@ -326,16 +339,23 @@ class Conv2dFunction(Function):
         _, c, h, w = self.shape
         f = self.weight.shape[0]
         dm = winograd.grad_of_tiles(grad, self.tiles)  # (16, F, T)
-        v, u = self._winograd_operands()
         grad_w = grad_x = None
         if need_w:
+            v, u = self._winograd_operands()
             du = xp.matmul(dm, v.transpose(0, 2, 1))  # (16, F, C)
+            give_buffer(v)
             grad_w = winograd.grad_of_filters(du, (f, c))
+        else:
+            u = winograd.transform_filters(self.weight)
         if need_x:
-            dv = xp.matmul(u.transpose(0, 2, 1), dm)  # (16, C, T)
+            dv = take_buffer(dm, (16, c, dm.shape[2]), dm.dtype)
+            xp.matmul(u.transpose(0, 2, 1), dm, out=dv)  # (16, C, T)
             padded = winograd.grad_of_input(dv, self.padded_shape, self.tiles)
+            give_buffer(dv)
             (top, _), (left, _) = self.pads
             grad_x = padded[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3).copy()
+            give_buffer(padded)
+        give_buffer(dm)
         if self.has_bias:
             return grad_x, grad_w, grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w

@@ -54,6 +54,9 @@ class Optimizer:
             ``"weight_decay"`` (None: the optimiser's own). Plain parameters make one
             group.
         buffers: the per-parameter arrays the rule keeps (a class attribute).
+        elementwise: True when :meth:`update` treats every number on its own (no
+            norms, no shapes), so it can run on the flat array of all parameters, or
+            any slice of it (a class attribute; False by default).
 
     Example:
         >>> import steepest as st
@@ -75,6 +78,7 @@ class Optimizer:
     """
 
     buffers: tuple[str, ...] = ()
+    elementwise: bool = False
 
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule,
                  weight_decay: float = 0.0) -> None:
@@ -100,6 +104,7 @@ class Optimizer:
         self.iterations = 0
         self.epoch = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        self._flat: _FlatStore | None = None
 
     # ---------------------------------------------------------------- learning rate
     @property
@@ -131,6 +136,14 @@ class Optimizer:
         A skipped parameter keeps its state, step count included. An updated one
         has its version bumped (``p.bump_version()``), so autograd can tell that a
         graph recorded before the step saw other values.
+
+        Element-wise rules (all of steepest's) keep the trainable parameters, and
+        their moment buffers, in one flat array each from the first step on: each
+        parameter's ``data`` becomes a view into it, and a step that updates all of
+        them runs the rule a few times over the whole array, in cache-sized pieces,
+        instead of once per parameter. The numbers are the same as parameter by
+        parameter. An array taken from ``p.data`` before the first step is not that
+        view: read ``p.data`` again after it.
         """
         lr = self.lr
         self.iterations += 1
@@ -138,7 +151,11 @@ class Optimizer:
         settings = [(lr if g["lr"] is None else g["lr"] * scale,
                      self.weight_decay if g["weight_decay"] is None else g["weight_decay"])
                     for g in self.param_groups]
-        for p, state, group in zip(self.params, self.state, self._group_index):
+        flat = self._flat_store()
+        updated = flat.step(self, settings) if flat is not None else False
+        for i, (p, state, group) in enumerate(zip(self.params, self.state, self._group_index)):
+            if updated and flat is not None and i in flat.members:
+                continue
             grad = p.grad
             if grad is None or not p.requires_grad:
                 continue
@@ -155,9 +172,10 @@ class Optimizer:
                     master = state["_master"] = data.astype(np.float32)
                 grad = grad.astype(np.float32)
                 data = master
-            if "step" not in state:  # first update: zero buffers, float32 for half weights
+            if "step" not in state:  # first update: float32 buffers for half weights
                 state["step"] = 0
-                for name in self.buffers:
+            for name in self.buffers:  # zeros on the first update; scratch when flat
+                if name not in state:
                     state[name] = xp.zeros_like(data)
             state["step"] += 1
             if weight_decay:
@@ -175,6 +193,17 @@ class Optimizer:
                 bump_version()
             if low_precision:
                 state["_master_version"] = p._version
+
+    def _flat_store(self) -> _FlatStore | None:
+        """The flat arrays of the trainable parameters, (re)built when stale; None if
+        this rule is not element-wise or no parameter can join."""
+        if not self.elementwise:
+            return None
+        store = self._flat
+        if store is not None and store.is_current(self):
+            return store
+        self._flat = _FlatStore.build(self)
+        return self._flat
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], lr: float) -> None:
         """Change ``param`` in place (the subclass's rule).
@@ -361,3 +390,153 @@ def _state_dtype(dtype: Any) -> Any:
     """The dtype of an optimiser's buffers: float32 for half-precision parameters."""
     dtype = np.dtype(dtype)
     return np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize < 4 else dtype
+
+
+# Elements per piece of a flat update on the CPU: the rule's passes over a piece (five
+# arrays of 128k numbers for Adam) stay in cache, where twelve passes over the whole
+# array would go to memory twelve times (ResNet-18's Adam step: 23 ms instead of 36 ms
+# on the benchmark machine). A GPU takes the whole array at once.
+_FLAT_PIECE = 1 << 17
+
+
+class _FlatStore:
+    """The trainable parameters' data and the rule's buffers, each one flat array.
+
+    ``members`` are the positions of the parameters that joined (trainable at the
+    first step, floating point of at least 32 bits, of the same dtype and device as
+    the first such parameter); each one's ``data``, and each of its saved buffers in
+    ``optimizer.state``, is a view into the flat arrays. Scratch buffers (names with a
+    leading ``_``) are per-piece arrays instead. Gradients are gathered piece by piece
+    from each ``p.grad`` while the piece is updated. The store is rebuilt, copying the
+    current values in, whenever a view was replaced (``p.data = ...``,
+    ``load_state_dict``).
+    """
+
+    def __init__(self, optimizer: Optimizer, members: list[int]) -> None:
+        params = [optimizer.params[i] for i in members]
+        first = params[0].data
+        xp = array_module(first)
+        self.members = set(members)
+        self.order = members
+        sizes = [p.data.size for p in params]
+        self.offsets = [0, *np.cumsum(sizes).tolist()]
+        total = self.offsets[-1]
+        self.data = xp.empty(total, dtype=first.dtype)
+        self.saved = [name for name in optimizer.buffers if not name.startswith("_")]
+        self.scratch = [name for name in optimizer.buffers if name.startswith("_")]
+        self.buffers = {name: xp.zeros(total, dtype=first.dtype) for name in self.saved}
+        self.pieces: dict[str, Any] = {}
+        self.views: list[tuple[Any, dict[str, Any]]] = []
+        for i, p, start, stop in zip(members, params, self.offsets, self.offsets[1:]):
+            view = self.data[start:stop].reshape(p.data.shape)
+            view[...] = p.data
+            p._data = view  # the same values: no version bump
+            state = optimizer.state[i]
+            buffers = {}
+            for name in self.saved:
+                buffers[name] = self.buffers[name][start:stop].reshape(view.shape)
+                if name in state:
+                    buffers[name][...] = state[name]
+                    state[name] = buffers[name]
+            self.views.append((view, buffers))
+            for name in self.scratch:
+                state.pop(name, None)
+        self.states = optimizer.state
+        # Each group's members are consecutive: (group, first and last flat element).
+        self.spans: list[tuple[int, int, int]] = []
+        for k, i in enumerate(members):
+            group = optimizer._group_index[i]
+            if self.spans and self.spans[-1][0] == group:
+                self.spans[-1] = (group, self.spans[-1][1], self.offsets[k + 1])
+            else:
+                self.spans.append((group, self.offsets[k], self.offsets[k + 1]))
+
+    @classmethod
+    def build(cls, optimizer: Optimizer) -> _FlatStore | None:
+        members: list[int] = []
+        kind = None
+        for i, p in enumerate(optimizer.params):
+            data = p.data
+            if not p.requires_grad or data.dtype.kind != "f" or data.dtype.itemsize < 4:
+                continue
+            this = (data.dtype, array_module(data))
+            if kind is None:
+                kind = this
+            if this == kind:
+                members.append(i)
+        return cls(optimizer, members) if members else None
+
+    def is_current(self, optimizer: Optimizer) -> bool:
+        if optimizer.state is not self.states:
+            return False
+        for i, (view, buffers) in zip(self.order, self.views):
+            if optimizer.params[i]._data is not view:
+                return False
+            state = self.states[i]
+            for name, buffer in buffers.items():
+                if name in state and state[name] is not buffer:
+                    return False
+        return True
+
+    def step(self, optimizer: Optimizer, settings: list[tuple[float, float]]) -> bool:
+        """One update of every member, if every member has a gradient and all have the
+        same step count; False (nothing done) otherwise."""
+        params, states = optimizer.params, self.states
+        steps = set()
+        for i in self.order:
+            p = params[i]
+            if p.grad is None or not p.requires_grad:
+                return False
+            steps.add(states[i].get("step", 0))
+        if len(steps) != 1:
+            return False
+        t = steps.pop() + 1
+        for i, (_, buffers) in zip(self.order, self.views):
+            if t == 1:  # a first update: the state starts here, as parameter by parameter
+                states[i].update(buffers)
+            states[i]["step"] = t
+        for group, start, stop in self.spans:
+            lr, weight_decay = settings[group]
+            if stop > start:
+                self._update(optimizer, start, stop, t, lr, weight_decay)
+        for i in self.order:
+            params[i].bump_version()
+        return True
+
+    def _update(self, optimizer: Optimizer, start: int, stop: int, t: int, lr: float,
+                weight_decay: float) -> None:
+        data = self.data
+        xp = array_module(data)
+        size = min(_FLAT_PIECE if xp is np else stop - start, stop - start)
+        # Scratch for one piece (the gathered gradient, the rule's "_" buffers, weight
+        # decay), kept between steps: fresh arrays would page-fault on every step.
+        names = ("_grad", *self.scratch, *(("_decayed",) if weight_decay else ()))
+        for name in names:
+            if name not in self.pieces or self.pieces[name].size < size:
+                self.pieces[name] = xp.empty(size, dtype=data.dtype)
+        scratch = {name: self.pieces[name][:size] for name in names}
+        grad = scratch.pop("_grad")
+        decayed = scratch.pop("_decayed", None)
+        params, offsets, order = optimizer.params, self.offsets, self.order
+        k = int(np.searchsorted(offsets, start, side="right")) - 1  # the member at start
+        for a in range(start, stop, size):
+            b = min(a + size, stop)
+            n = b - a
+            g = grad[:n]
+            position = a
+            while position < b:  # gather the gradients of the members in [a, b)
+                while offsets[k + 1] <= position:
+                    k += 1
+                end = min(offsets[k + 1], b)
+                source = params[order[k]].grad.reshape(-1)
+                g[position - a:end - a] = source[position - offsets[k]:end - offsets[k]]
+                position = end
+            values = data[a:b]
+            if decayed is not None:
+                d = decayed[:n]
+                xp.multiply(values, weight_decay, out=d)
+                d += g
+                g = d
+            state = {"step": t, **{name: buffer[a:b] for name, buffer in self.buffers.items()},
+                     **{name: buffer[:n] for name, buffer in scratch.items()}}
+            optimizer.update(values, g, state, lr)

@@ -34,6 +34,7 @@ class GradientDescent(Optimizer):
     """
 
     buffers = ("_step",)
+    elementwise = True
 
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule = 0.01,
                  weight_decay: float = 0.0) -> None:
@@ -90,7 +91,7 @@ class SGD(Optimizer):
     ``torch.optim.SGD`` documentation.
     """
 
-    buffers = ("_step",)
+    elementwise = True
 
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule = 0.01,
                  momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0,
@@ -103,6 +104,11 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: `nesterov=True` needs `momentum` > 0 and `dampening` = 0; "
                              f"got momentum={momentum!r}, dampening={dampening!r}")
 
+    @property
+    def buffers(self) -> tuple[str, ...]:  # type: ignore[override]
+        """v (``"momentum_buffer"``, PyTorch's name) only when there is momentum."""
+        return ("momentum_buffer", "_step") if self.momentum else ("_step",)
+
     def update(self, param: Any, grad: Any, state: dict[str, Any], lr: float) -> None:
         xp = array_module(param)
         step = state["_step"]
@@ -110,9 +116,9 @@ class SGD(Optimizer):
             xp.multiply(grad, lr, out=step)
             param -= step
             return
-        v = state.get("momentum_buffer")
-        if v is None:  # PyTorch starts from v = g, not from v = 0
-            v = state["momentum_buffer"] = grad.astype(param.dtype, copy=True)
+        v = state["momentum_buffer"]
+        if state["step"] == 1:  # PyTorch starts from v = g, not from v = 0
+            v[...] = grad
         else:
             v *= self.momentum
             xp.multiply(grad, 1.0 - self.dampening, out=step)
@@ -163,6 +169,7 @@ class Momentum(Optimizer):
     """
 
     buffers = ("v", "_step")
+    elementwise = True
 
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule = 0.01,
                  beta: float = 0.9, bias_correction: bool = False,
@@ -214,6 +221,7 @@ class RMSprop(Optimizer):
     """
 
     buffers = ("s", "_step")
+    elementwise = True
 
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule = 0.001,
                  beta: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -270,6 +278,7 @@ class Adam(Optimizer):
     """
 
     buffers = ("v", "s", "_step")
+    elementwise = True
 
     def __init__(self, params: Iterable[Tensor], lr: float | Schedule = 0.001,
                  beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,

@@ -124,7 +124,7 @@ def main() -> None:
     print_table("Ratios (steepest / reference)", [
         ("MLP epoch vs PyTorch", ours, results["pytorch"][0]),
         ("MLP epoch vs scikit-learn", ours, results["scikit-learn"][0]),
-    ], goal={"MLP epoch vs PyTorch": 0.9, "MLP epoch vs scikit-learn": 0.6})
+    ], goal={"MLP epoch vs PyTorch": 0.6, "MLP epoch vs scikit-learn": 0.6})
     t_ours, t_theirs, a_ours, a_theirs = logistic_regression()
     print_table("Logistic regression, breast cancer, standardised: fit to >= 97% train accuracy",
                 [("fit", t_ours, t_theirs)], goal={"fit": 0.5})

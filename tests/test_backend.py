@@ -76,3 +76,42 @@ def test_the_scratch_pool_is_bounded_and_can_be_released() -> None:
             scratch_memory(limit=-1)
     finally:
         scratch_memory(limit=limit)
+
+
+def test_the_scratch_pool_is_safe_to_share_between_threads() -> None:
+    # predict() in several threads while one trains: every thread takes and gives.
+    import sys
+    import threading
+    import time
+
+    from steepest.backend import _Workspace
+
+    pool, errors = _Workspace(), []
+
+    def worker(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        end = time.perf_counter() + 0.3
+        while time.perf_counter() < end:
+            try:
+                arrays = [pool.take((int(rng.integers(1, 64)) * 16,), np.float32)
+                          for _ in range(3)]
+                for a in arrays:
+                    a[...] = seed
+                errors.extend("shared" for a in arrays if not (a == seed).all())
+                for a in arrays:
+                    pool.give(a)
+            except Exception as error:  # any failure is the finding
+                errors.append(repr(error))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    sizes = [b.nbytes for b in pool.free]
+    assert errors == [] and sizes == sorted(sizes) and pool.bytes == sum(sizes)

@@ -132,6 +132,7 @@ def test_corrupt_model_is_reported_and_nothing_is_overwritten(trained, tmp_path)
     assert {p: p.read_bytes() for p in broken.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow  # 1,000 full-batch epochs: about 2 s
 def test_the_readme_planar_command_reaches_the_seeds_90_percent(tmp_path, capsys) -> None:
     # The seed's planar flower: a 4-unit tanh hidden layer separates it to about 90%.
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import threading
 import types
 import weakref
 from collections.abc import Iterator
@@ -265,32 +266,36 @@ class _Workspace:
         # Buffers out on loan, by id; weakly, so one never handed back is freed as usual.
         self.lent: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
         self.bytes = 0
+        self.lock = threading.Lock()
 
     def take(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         dtype = np.dtype(dtype)
         need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        sizes = [b.nbytes for b in self.free]
-        k = bisect.bisect_left(sizes, need)
-        if k < len(sizes) and sizes[k] <= 2 * need:
-            buffer = self.free.pop(k)
-            self.bytes -= buffer.nbytes
-        else:
-            buffer = np.empty(max(need, 1), dtype=np.uint8)
-        self.lent[id(buffer)] = buffer
+        with self.lock:  # threads (predicting while another trains) share the pool
+            sizes = [b.nbytes for b in self.free]
+            k = bisect.bisect_left(sizes, need)
+            if k < len(sizes) and sizes[k] <= 2 * need:
+                buffer = self.free.pop(k)
+                self.bytes -= buffer.nbytes
+            else:
+                buffer = np.empty(max(need, 1), dtype=np.uint8)
+            self.lent[id(buffer)] = buffer
         return buffer[:need].view(dtype).reshape(shape)
 
     def give(self, array: np.ndarray) -> None:
         base = array.base if array.base is not None else array
-        buffer = self.lent.pop(id(base), None)
-        if buffer is None or self.bytes + buffer.nbytes > self.limit:
-            return  # not the pool's, or more than the limit: the garbage collector's
-        bisect.insort(self.free, buffer, key=lambda b: b.nbytes)
-        self.bytes += buffer.nbytes
+        with self.lock:
+            buffer = self.lent.pop(id(base), None)
+            if buffer is None or self.bytes + buffer.nbytes > self.limit:
+                return  # not the pool's, or more than the limit: the garbage collector's
+            bisect.insort(self.free, buffer, key=lambda b: b.nbytes)
+            self.bytes += buffer.nbytes
 
     def release(self) -> int:
-        released = self.bytes
-        self.free.clear()
-        self.bytes = 0
+        with self.lock:
+            released = self.bytes
+            self.free.clear()
+            self.bytes = 0
         return released
 
 

@@ -195,3 +195,93 @@ def test_a_model_trains_identically_with_and_without_the_flat_store(monkeypatch)
     monkeypatch.setattr(optim.Adam, "elementwise", False)  # parameter by parameter
     for a, b in zip(flat, train()):
         np.testing.assert_array_equal(a, b)
+
+
+def _trained_adam(steps: int = 2):
+    starts, grads = _problem(steps=steps)
+    params = [st.tensor(w.copy(), requires_grad=True) for w in starts]
+    opt = optim.Adam(params, lr=0.1)
+    for row in grads:
+        for p, g in zip(params, row):
+            p.grad = g.copy()
+        opt.step()
+    return params, opt
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_optimiser_moves_its_own_parameters(how: str) -> None:
+    import copy
+    import pickle
+
+    params, opt = _trained_adam()
+    copied_params, copied = (copy.deepcopy((params, opt)) if how == "deepcopy"
+                             else pickle.loads(pickle.dumps((params, opt))))
+    for ps in (params, copied_params):
+        for p in ps:
+            p.grad = np.ones(p.shape)
+    before = [p.data.copy() for p in copied_params]
+    opt.step()
+    copied.step()
+    for p, q, b in zip(params, copied_params, before):
+        assert not np.allclose(q.data, b)  # the copy trained ...
+        np.testing.assert_array_equal(p.data, q.data)  # ... exactly as the original
+
+
+def test_cleared_state_restarts_from_zero_moments() -> None:
+    params, opt = _trained_adam()
+    for state in opt.state:
+        state.clear()
+    fresh_params = [st.tensor(p.data.copy(), requires_grad=True) for p in params]
+    fresh = optim.Adam(fresh_params, lr=0.1)
+    for p, q in zip(params, fresh_params):
+        p.grad = q.grad = -np.ones(p.shape)
+    opt.step()
+    fresh.step()
+    for p, q in zip(params, fresh_params):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_a_subclass_that_overrides_update_is_not_taken_for_element_wise() -> None:
+    class Normalised(optim.SGD):  # looks at the whole gradient: not element-wise
+        def update(self, param, grad, state, lr):
+            super().update(param, grad / np.linalg.norm(grad), state, lr)
+
+    class Declared(optim.SGD):
+        elementwise = True
+
+        def update(self, param, grad, state, lr):
+            super().update(param, 2 * grad, state, lr)
+
+    assert not Normalised.elementwise and Declared.elementwise and optim.SGD.elementwise
+    a, b = st.tensor(np.ones(3), requires_grad=True), st.tensor(np.ones(2), requires_grad=True)
+    opt = Normalised([a, b], lr=0.1)
+    a.grad, b.grad = np.array([0.0, 3.0, 4.0]), np.array([1.0, 0.0])
+    opt.step()
+    np.testing.assert_allclose(a.data, [1.0, 0.94, 0.92])  # each tensor normalised alone
+    np.testing.assert_allclose(b.data, [0.9, 1.0])
+
+
+def test_turning_momentum_on_later_and_freezing_a_member_rebuild_the_store() -> None:
+    params = [st.tensor(np.ones(4), requires_grad=True), st.tensor(np.ones(3), requires_grad=True)]
+    sgd = optim.SGD(params, lr=0.1)
+    for p in params:
+        p.grad = np.ones(p.shape)
+    sgd.step()
+    sgd.momentum = 0.9  # PyTorch starts v from the first gradient it sees
+    sgd.step()
+    np.testing.assert_allclose(params[0].data, 1 - 0.1 - 0.1)
+    old = sgd._flat.data
+    params[1].requires_grad = False  # frozen: it leaves the store, with arrays of its own
+    params[1].grad = None
+    sgd.step()
+    assert sgd._flat.members == {0}
+    assert not np.shares_memory(params[1].data, old)
+    np.testing.assert_allclose(params[1].data, 1 - 0.1 - 0.1)
+    np.testing.assert_allclose(params[0].data, 1 - 0.2 - 0.1 * (0.9 + 1))
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused_not_truncated() -> None:
+    params, opt = _trained_adam()
+    params[0].grad = np.ones((2, *SHAPES[0]))  # twice the numbers
+    with pytest.raises(ValueError):
+        opt.step()

@@ -203,7 +203,23 @@ class Optimizer:
         if store is not None and store.is_current(self):
             return store
         self._flat = _FlatStore.build(self)
+        if store is not None:
+            store.release(self, keep=self._flat.members if self._flat is not None else set())
         return self._flat
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A rule written as a subclass that overrides update() may look at whole
+        # tensors (norms, shapes): it is element-wise only if it says so itself.
+        super().__init_subclass__(**kwargs)
+        if "update" in cls.__dict__ and "elementwise" not in cls.__dict__:
+            cls.elementwise = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy (pickle, copy.deepcopy) copies the parameters and state as separate
+        # arrays, no longer views of the store's: it builds its own at its next step.
+        state = self.__dict__.copy()
+        state["_flat"] = None
+        return state
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], lr: float) -> None:
         """Change ``param`` in place (the subclass's rule).
@@ -422,6 +438,7 @@ class _FlatStore:
         self.offsets = [0, *np.cumsum(sizes).tolist()]
         total = self.offsets[-1]
         self.data = xp.empty(total, dtype=first.dtype)
+        self.names = tuple(optimizer.buffers)
         self.saved = [name for name in optimizer.buffers if not name.startswith("_")]
         self.scratch = [name for name in optimizer.buffers if name.startswith("_")]
         self.buffers = {name: xp.zeros(total, dtype=first.dtype) for name in self.saved}
@@ -437,9 +454,10 @@ class _FlatStore:
                 buffers[name] = self.buffers[name][start:stop].reshape(view.shape)
                 if name in state:
                     buffers[name][...] = state[name]
+                if name in state or "step" in state:  # (a buffer new to the rule: zeros)
                     state[name] = buffers[name]
             self.views.append((view, buffers))
-            for name in self.scratch:
+            for name in (*self.scratch, "_decayed"):  # the per-parameter path's scratch
                 state.pop(name, None)
         self.states = optimizer.state
         # Each group's members are consecutive: (group, first and last flat element).
@@ -467,16 +485,33 @@ class _FlatStore:
         return cls(optimizer, members) if members else None
 
     def is_current(self, optimizer: Optimizer) -> bool:
-        if optimizer.state is not self.states:
+        """False when a member's data or saved buffer was replaced, a member was frozen,
+        the state list was replaced, or the rule's buffers changed (SGD's momentum)."""
+        if optimizer.state is not self.states or tuple(optimizer.buffers) != self.names:
             return False
         for i, (view, buffers) in zip(self.order, self.views):
-            if optimizer.params[i]._data is not view:
+            p = optimizer.params[i]
+            if p._data is not view or not p.requires_grad:
                 return False
             state = self.states[i]
             for name, buffer in buffers.items():
                 if name in state and state[name] is not buffer:
                     return False
         return True
+
+    def release(self, optimizer: Optimizer, keep: set[int]) -> None:
+        """Give each former member that did not join the new store arrays of its own,
+        so the old flat arrays can be freed."""
+        for i, (view, buffers) in zip(self.order, self.views):
+            if i in keep:
+                continue
+            p = optimizer.params[i]
+            if p._data is view:
+                p._data = view.copy()
+            state = optimizer.state[i]
+            for name, buffer in buffers.items():
+                if name in state and state[name] is buffer:
+                    state[name] = buffer.copy()
 
     def step(self, optimizer: Optimizer, settings: list[tuple[float, float]]) -> bool:
         """One update of every member, if every member has a gradient and all have the
@@ -485,26 +520,31 @@ class _FlatStore:
         steps = set()
         for i in self.order:
             p = params[i]
-            if p.grad is None or not p.requires_grad:
+            # (A gradient of another shape takes the per-parameter path, which says so.)
+            if p.grad is None or not p.requires_grad or p.grad.shape != p._data.shape:
                 return False
             steps.add(states[i].get("step", 0))
         if len(steps) != 1:
             return False
         t = steps.pop() + 1
         for i, (_, buffers) in zip(self.order, self.views):
-            if t == 1:  # a first update: the state starts here, as parameter by parameter
+            if t == 1:  # a first update: zero moments, as parameter by parameter
+                for buffer in buffers.values():
+                    buffer[...] = 0
                 states[i].update(buffers)
             states[i]["step"] = t
+        # Each gradient flattened once (a view when contiguous, as autograd's are).
+        sources = [params[i].grad.reshape(-1) for i in self.order]
         for group, start, stop in self.spans:
             lr, weight_decay = settings[group]
             if stop > start:
-                self._update(optimizer, start, stop, t, lr, weight_decay)
+                self._update(optimizer, sources, start, stop, t, lr, weight_decay)
         for i in self.order:
             params[i].bump_version()
         return True
 
-    def _update(self, optimizer: Optimizer, start: int, stop: int, t: int, lr: float,
-                weight_decay: float) -> None:
+    def _update(self, optimizer: Optimizer, sources: list[Any], start: int, stop: int, t: int,
+                lr: float, weight_decay: float) -> None:
         data = self.data
         xp = array_module(data)
         size = min(_FLAT_PIECE if xp is np else stop - start, stop - start)
@@ -517,7 +557,7 @@ class _FlatStore:
         scratch = {name: self.pieces[name][:size] for name in names}
         grad = scratch.pop("_grad")
         decayed = scratch.pop("_decayed", None)
-        params, offsets, order = optimizer.params, self.offsets, self.order
+        offsets = self.offsets
         k = int(np.searchsorted(offsets, start, side="right")) - 1  # the member at start
         for a in range(start, stop, size):
             b = min(a + size, stop)
@@ -528,8 +568,7 @@ class _FlatStore:
                 while offsets[k + 1] <= position:
                     k += 1
                 end = min(offsets[k + 1], b)
-                source = params[order[k]].grad.reshape(-1)
-                g[position - a:end - a] = source[position - offsets[k]:end - offsets[k]]
+                g[position - a:end - a] = sources[k][position - offsets[k]:end - offsets[k]]
                 position = end
             values = data[a:b]
             if decayed is not None:

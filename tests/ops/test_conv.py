@@ -297,6 +297,21 @@ def test_batch_norm_gradcheck() -> None:
                          inputs).passed
 
 
+def test_batch_norm_keeps_no_activation_sized_array_of_its_own_for_backward() -> None:
+    # Memory: x is held by the graph anyway; x - mu is recomputed in backward rather
+    # than kept (one activation per batch norm layer otherwise).
+    from steepest.ops.norm import BatchNormFunction
+
+    x = np.random.default_rng(0).standard_normal((4, 3, 5, 5)).astype(np.float32)
+    for training in (True, False):
+        fn = BatchNormFunction(np.zeros(3, np.float32), np.ones(3, np.float32), training,
+                               0.9, 1e-5)
+        out = fn.forward(x, np.ones(3, np.float32), np.zeros(3, np.float32))
+        kept = [v for v in vars(fn).values() if isinstance(v, np.ndarray)]
+        big = [v for v in kept if v.size == x.size]
+        assert len(big) == 1 and big[0] is x and not np.shares_memory(out, x)
+
+
 # ------------------------------------------------------------------ bad input
 def test_conv_errors_name_the_numbers() -> None:
     x = np.zeros((1, 1, 3, 3), dtype=np.float32)

@@ -273,6 +273,7 @@ def test_random_kills_during_save_leave_old_or_new_model(kills) -> None:
     assert outcomes.get("A", 0) and outcomes.get("B", 0)  # kills landed all over the loop
 
 
+@pytest.mark.slow  # the kills fixture runs both loops: together in the slow suite
 def test_random_kills_during_checkpoint_leave_old_or_new_checkpoint(kills) -> None:
     outcomes = kills["random_checkpoint"]
     _only_old_or_new(outcomes)

@@ -20,6 +20,7 @@ def _mnist_flat():
     return X[order[:4000]], labels[order[:4000]], X[order[4000:]], labels[order[4000:]]
 
 
+@pytest.mark.slow  # about 2 s of learning: runs with `pytest -m slow` (CI runs both)
 def test_mlp_learns_real_mnist_digits() -> None:
     # 4,000 training digits: dropout (I6) and shift augmentation (I7) take a plain MLP
     # past 95% on the 1,000 dev digits within 10 epochs of Adam.

@@ -223,6 +223,7 @@ def test_pretrained_lenet5_knows_mnist() -> None:
     assert accuracy > 0.97
 
 
+@pytest.mark.slow  # about 2 s of learning: runs with `pytest -m slow` (CI runs both)
 def test_transfer_beats_scratch_with_10_labels_per_class() -> None:
     # The example's setting at 10 labelled digits per class (seed 0, the full 500 test
     # digits), 60 epochs instead of 100 to keep the test fast: the frozen pre-trained

@@ -410,8 +410,9 @@ def _state_dtype(dtype: Any) -> Any:
 
 # Elements per piece of a flat update on the CPU: the rule's passes over a piece (five
 # arrays of 128k numbers for Adam) stay in cache, where twelve passes over the whole
-# array would go to memory twelve times (ResNet-18's Adam step: 23 ms instead of 36 ms
-# on the benchmark machine). A GPU takes the whole array at once.
+# array would go to memory twelve times (ResNet-18's Adam step: 29-30 ms instead of
+# 38-41 ms parameter by parameter, benchmarks/bench_versions.py adam). A GPU takes the
+# whole array at once.
 _FLAT_PIECE = 1 << 17
 
 

@@ -54,6 +54,7 @@ def same_weights(a: Path, b: Path) -> bool:
     return left.keys() == right.keys() and all(np.array_equal(left[k], right[k]) for k in left)
 
 
+@pytest.mark.slow  # over a second: runs with `pytest -m slow` (CI runs both)
 def test_sigterm_stops_like_ctrl_c_with_exit_code_143(tmp_path) -> None:
     stopped = steepest(*TRAIN, "--out", "stopped", cwd=tmp_path)
     interrupt_after(stopped, "epoch 20/60", signal.SIGTERM)
@@ -106,6 +107,7 @@ def test_four_runs_started_together_get_four_folders(tmp_path) -> None:
         assert json.loads((folder / "model" / "config.json").read_text())["metadata"]["seed"] == 0
 
 
+@pytest.mark.slow  # over a second: runs with `pytest -m slow` (CI runs both)
 def test_two_runs_racing_for_one_out_folder_never_share_it(tmp_path) -> None:
     arguments = ["train", "--data", "planar", "--model", "logistic", "--epochs", "3",
                  "--batch-size", "full", "--quiet", "--out", "shared"]

@@ -281,6 +281,7 @@ def test_random_kills_during_checkpoint_leave_old_or_new_checkpoint(kills) -> No
     assert outcomes.get("A", 0) and outcomes.get("B", 0)
 
 
+@pytest.mark.slow  # the kills fixture (over a second) runs only in the slow suite
 @pytest.mark.parametrize("kind", ["save", "checkpoint"])
 def test_a_kill_at_every_step_then_at_every_step_of_the_next_write(kills, kind) -> None:
     # Two kills in a row (the second during the write after an interrupted one) is

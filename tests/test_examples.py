@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
+@pytest.mark.slow  # over a second of learning: runs with `pytest -m slow` (CI runs both)
 def test_edge_detection_finds_the_strokes(tmp_path) -> None:
     module = runpy.run_path(str(EXAMPLES / "edge_detection.py"))
     image = np.zeros((12, 12), dtype=np.uint8)

@@ -8,6 +8,7 @@ algorithm, trained by plain gradient descent on scikit-learn's breast-cancer dat
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
@@ -15,6 +16,7 @@ import steepest as st
 import steepest.functional as F
 
 
+@pytest.mark.slow  # over a second of learning: runs with `pytest -m slow` (CI runs both)
 def test_learns_breast_cancer_and_agrees_with_sklearn() -> None:
     X, y = load_breast_cancer(return_X_y=True)
     X = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)

@@ -58,6 +58,7 @@ def test_unknown_labels_are_nan_and_stay_nan() -> None:
         make_shapes(2, multi_label=True, unknown=1.0)
 
 
+@pytest.mark.slow  # over a second of learning: runs with `pytest -m slow` (CI runs both)
 def test_one_multi_task_net_learns_every_label_with_30_percent_unknown() -> None:
     kw = dict(image_size=20, objects=(1, 2), min_size=0.25, max_size=0.35, multi_label=True)
     X, Y, _ = make_shapes(500, unknown=0.3, rng=0, **kw)  # type: ignore[arg-type]

@@ -48,6 +48,7 @@ def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(History, "plot", no_plot)
 
 
+@pytest.mark.slow  # over a second of learning: runs with `pytest -m slow` (CI runs both)
 def test_train_then_detect(tiny: None, tmp_path: Path) -> None:
     statuses: list[tuple[str, dict]] = []
     run = tmp_path / "run"

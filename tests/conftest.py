@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import sys
 from pathlib import Path
 
@@ -11,6 +12,16 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import steepest
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The suite starts `python -m steepest` and other interpreters dozens of times.
+    # Where bytecode is not written on import (PYTHONDONTWRITEBYTECODE, as in this
+    # project's sandbox), each start would compile all of steepest again: 0.7 s instead
+    # of 0.3 s for `python -m steepest --help`, about 9 s of the quick suite. Compile
+    # once; Python validates each cached file against its source before using it.
+    if sys.flags.dont_write_bytecode:
+        compileall.compile_dir(Path(steepest.__file__).parent, quiet=1)
 
 
 @pytest.fixture(autouse=True)

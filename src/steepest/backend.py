@@ -272,9 +272,8 @@ class _Workspace:
         dtype = np.dtype(dtype)
         need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         with self.lock:  # threads (predicting while another trains) share the pool
-            sizes = [b.nbytes for b in self.free]
-            k = bisect.bisect_left(sizes, need)
-            if k < len(sizes) and sizes[k] <= 2 * need:
+            k = bisect.bisect_left(self.free, need, key=_nbytes)
+            if k < len(self.free) and self.free[k].nbytes <= 2 * need:
                 buffer = self.free.pop(k)
                 self.bytes -= buffer.nbytes
             else:
@@ -288,7 +287,7 @@ class _Workspace:
             buffer = self.lent.pop(id(base), None)
             if buffer is None or self.bytes + buffer.nbytes > self.limit:
                 return  # not the pool's, or more than the limit: the garbage collector's
-            bisect.insort(self.free, buffer, key=lambda b: b.nbytes)
+            bisect.insort(self.free, buffer, key=_nbytes)
             self.bytes += buffer.nbytes
 
     def release(self) -> int:
@@ -297,6 +296,10 @@ class _Workspace:
             self.free.clear()
             self.bytes = 0
         return released
+
+
+def _nbytes(array: np.ndarray) -> int:
+    return array.nbytes
 
 
 _workspace = _Workspace()

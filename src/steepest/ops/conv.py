@@ -317,16 +317,12 @@ class Conv2dFunction(Function):
         scratch-pool array (hand it back)."""
         x: Any = self.x
         (top, _), (left, _) = self.pads
-        n, c, h, w = x.shape
+        _, _, h, w = x.shape
         th, tw = self.tiles
         # Zero borders: the convolution's padding, plus what rounds the output up to
         # whole 2x2 tiles (those extra outputs are cropped).
-        padded = take_buffer(x, (c, n, 2 * th + 2, 2 * tw + 2), x.dtype)
-        padded[:, :, :top] = 0
-        padded[:, :, top + h:] = 0
-        padded[:, :, top:top + h, :left] = 0
-        padded[:, :, top:top + h, left + w:] = 0
-        padded[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+        padded = _Layout(batch_last=False).padded(
+            x, ((top, 2 * th + 2 - h - top), (left, 2 * tw + 2 - w - left)))  # (C, N, ...)
         self.padded_shape = padded.shape
         v = winograd.transform_input(padded, self.tiles)
         give_buffer(padded)

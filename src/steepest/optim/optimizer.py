@@ -17,6 +17,7 @@ work exactly as without them.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -152,9 +153,9 @@ class Optimizer:
                      self.weight_decay if g["weight_decay"] is None else g["weight_decay"])
                     for g in self.param_groups]
         flat = self._flat_store()
-        updated = flat.step(self, settings) if flat is not None else False
+        done = flat.members if flat is not None and flat.step(self, settings) else set()
         for i, (p, state, group) in enumerate(zip(self.params, self.state, self._group_index)):
-            if updated and flat is not None and i in flat.members:
+            if i in done:
                 continue
             grad = p.grad
             if grad is None or not p.requires_grad:
@@ -559,7 +560,7 @@ class _FlatStore:
         grad = scratch.pop("_grad")
         decayed = scratch.pop("_decayed", None)
         offsets = self.offsets
-        k = int(np.searchsorted(offsets, start, side="right")) - 1  # the member at start
+        k = bisect.bisect_right(offsets, start) - 1  # the member holding element `start`
         for a in range(start, stop, size):
             b = min(a + size, stop)
             n = b - a

@@ -14,8 +14,8 @@ import steepest as st
 import steepest.functional as F
 from steepest import ShapeError
 from steepest.gradcheck import gradcheck
+from steepest.ops import _blas, winograd
 from steepest.ops import conv as conv_module
-from steepest.ops import winograd
 from steepest.ops.conv import Conv2dFunction, conv2d_algorithm
 
 torch.set_num_threads(2)
@@ -38,6 +38,9 @@ def _ids(config):
 
 
 WINOGRAD_GRID = [c for c in GRID if c[0] == 3 and c[1] == 1]  # 3x3, stride 1
+IMPLICIT_GRID = [c for c in GRID if c[1] in (1, (1, 1))]  # stride 1, any filter and padding
+needs_blas = pytest.mark.skipif(not _blas.available(np.float32),
+                                reason="NumPy is not linked to its bundled OpenBLAS")
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # PyTorch's note
@@ -110,19 +113,100 @@ def test_winograd_gradcheck_and_fewer_multiplications(padding) -> None:
     assert im2col / wino == 2.25
 
 
-def test_the_cost_model_picks_winograd_only_for_wide_3x3_layers() -> None:
-    picked = {}
-    for channels, kernel, stride in ((256, 3, 1), (16, 3, 1), (256, 3, 2), (256, 1, 1)):
-        x = np.zeros((1, channels, 8, 8), np.float32)
-        w = np.zeros((channels, channels, kernel, kernel), np.float32)
-        fn = Conv2dFunction((stride, stride), kernel // 2)
-        fn.forward(x, w)
-        picked[(channels, kernel, stride)] = fn.method
-    assert picked == {(256, 3, 1): "winograd", (16, 3, 1): "im2col", (256, 3, 2): "im2col",
-                      (256, 1, 1): "im2col"}
-    with pytest.raises(ValueError, match="'auto', 'im2col' or 'winograd'"):
+def _picked(channels: int, kernel: int, stride: int, size: int, dtype=np.float32) -> str:
+    fn = Conv2dFunction((stride, stride), kernel // 2)
+    fn.forward(np.zeros((1, channels, size, size), dtype),
+               np.zeros((channels, channels, kernel, kernel), dtype))
+    return fn.method
+
+
+def test_the_cost_model_picks_winograd_for_wide_3x3_layers_on_small_maps() -> None:
+    picked = {config: _picked(*config) for config in ((256, 3, 1, 8), (16, 3, 1, 8),
+                                                      (256, 3, 2, 8), (256, 5, 1, 8))}
+    assert picked == {(256, 3, 1, 8): "winograd", (16, 3, 1, 8): "im2col",
+                      (256, 3, 2, 8): "im2col", (256, 5, 1, 8): "im2col"}
+    with pytest.raises(ValueError, match="'auto', 'im2col', 'winograd' or 'implicit_gemm'"):
         with conv2d_algorithm("fft"):  # type: ignore[arg-type]
             pass
+
+
+@needs_blas
+def test_the_cost_model_picks_the_implicit_gemm_for_wide_layers_on_large_maps() -> None:
+    # At least 16 channels and at most 1.3 padded-grid positions per output; float16
+    # has no BLAS product, and stride 2 has no shifted views.
+    assert _picked(64, 3, 1, 32) == _picked(128, 3, 1, 16) == "implicit_gemm"
+    assert _picked(256, 1, 1, 8) == _picked(16, 5, 1, 32) == "implicit_gemm"
+    assert _picked(8, 3, 1, 32) == _picked(64, 3, 2, 32) == "im2col"
+    assert _picked(64, 3, 1, 32, np.float16) == "im2col"
+    assert _picked(512, 3, 1, 4) == "winograd"  # 2.25 grid positions per output
+
+
+@needs_blas
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize("config", IMPLICIT_GRID, ids=[_ids(c) for c in IMPLICIT_GRID])
+def test_implicit_gemm_conv2d_matches_torch(config) -> None:
+    with conv2d_algorithm("implicit_gemm"):
+        _check_against_torch(config)
+        k, _, p, c_in, c_out, n, h, w = config
+        kh, kw = (k, k) if isinstance(k, int) else k
+        fn = Conv2dFunction((1, 1), p)
+        fn.forward(np.ones((n, c_in, h, w), np.float32), np.ones((c_out, c_in, kh, kw),
+                                                                np.float32))
+    assert fn.method == "implicit_gemm"  # the path under test was taken
+
+
+@needs_blas
+@pytest.mark.parametrize("kernel, padding, width", [
+    ((3, 3), 1, 6), ((3, 3), 0, 6), ((2, 3), (0, 2), 6), ((1, 1), 0, 6), ((3, 3), 2, 18)])
+def test_implicit_gemm_gradcheck(kernel, padding, width) -> None:
+    # float64 products (dgemm); width 18 takes the batch-first scratch layout, 6 the
+    # batch-last one.
+    rng = np.random.default_rng(width)
+    inputs = [rng.standard_normal((2, 3, 5, width)), rng.standard_normal((4, 3, *kernel)),
+              rng.standard_normal(4)]
+    with conv2d_algorithm("implicit_gemm"):
+        report = gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=padding), inputs,
+                           names=["x", "weight", "bias"])
+        recorded = F.conv2d(st.tensor(inputs[0], requires_grad=True), inputs[1], inputs[2],
+                            padding=padding)
+    assert recorded._ctx.method == "implicit_gemm"
+    assert report.passed, str(report)
+
+
+@needs_blas
+def test_implicit_gemm_backward_twice_with_retain_graph_and_release_without() -> None:
+    rng = np.random.default_rng(5)
+    x = st.tensor(rng.standard_normal((2, 16, 12, 12)).astype(np.float32), requires_grad=True)
+    w = st.tensor(rng.standard_normal((16, 16, 3, 3)).astype(np.float32), requires_grad=True)
+    with conv2d_algorithm("implicit_gemm"):
+        out = F.conv2d(x, w, padding=1)
+    function = out._ctx
+    loss = (out ** 2).sum()
+    loss.backward(retain_graph=True)
+    first = x.grad.copy(), w.grad.copy()
+    assert function.padded_input is not None  # kept for the second pass
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2 * first[0], rtol=1e-5)
+    np.testing.assert_allclose(w.grad, 2 * first[1], rtol=1e-5)
+    assert function.padded_input is None  # handed back to the scratch pool
+
+
+def test_implicit_gemm_falls_back_to_im2col_without_blas(monkeypatch) -> None:
+    monkeypatch.setattr(_blas, "_GEMM", {})
+    assert not _blas.available(np.float32)
+    with conv2d_algorithm("implicit_gemm"):
+        _check_against_torch((3, 1, 1, 3, 8, 2, 11, 8))
+    assert _picked(64, 3, 1, 32) == "im2col"
+
+
+@needs_blas
+def test_implicit_gemm_hands_its_padded_input_back_when_not_recorded(monkeypatch) -> None:
+    given = []
+    monkeypatch.setattr(conv_module, "give_buffer", lambda a: given.append(a))
+    x = np.ones((2, 16, 8, 8), np.float32)
+    with conv2d_algorithm("implicit_gemm"), st.no_grad():
+        F.conv2d(x, np.ones((16, 16, 3, 3), np.float32), padding=1)
+    assert any(a is not None and a.shape == (16, 10, 10, 2) for a in given)  # the padded input
 
 
 def _check_against_torch(config) -> None:

@@ -1,0 +1,59 @@
+"""The BLAS product behind the implicit-GEMM convolution, against NumPy's matmul."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from steepest.ops import _blas
+
+pytestmark = pytest.mark.skipif(not _blas.available(np.float32),
+                                reason="NumPy is not linked to its bundled OpenBLAS")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_matches_matmul_on_views_transposes_and_accumulation(dtype) -> None:
+    rng = np.random.default_rng(0)
+    big = rng.standard_normal((7, 40)).astype(dtype)
+    a = big[:, 3:12]                       # rows 40 apart: a leading dimension above 9
+    b = rng.standard_normal((5, 9)).astype(dtype).T  # a transpose: contiguous columns
+    target = rng.standard_normal((7, 20)).astype(dtype)
+    out = target[:, 4:9]                   # a slice of a wider array, written in place
+    before, snapshot = out.copy(), target.copy()
+    _blas.gemm(a, b, out, accumulate=True)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, before + a @ b, rtol=tolerance, atol=tolerance)
+    _blas.gemm(a, b, out)
+    np.testing.assert_allclose(out, a @ b, rtol=tolerance, atol=tolerance)
+    # Only the view was written: the columns around it are as they were.
+    np.testing.assert_array_equal(target[:, :4], snapshot[:, :4])
+    np.testing.assert_array_equal(target[:, 9:], snapshot[:, 9:])
+
+
+def test_gemm_handles_single_rows_and_columns_and_an_empty_inner_axis() -> None:
+    rng = np.random.default_rng(1)
+    for m, k, n in [(1, 5, 3), (4, 1, 6), (3, 5, 1), (1, 1, 1)]:
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        out = np.empty((m, n), np.float32)
+        _blas.gemm(a, b, out)
+        np.testing.assert_allclose(out, a @ b, rtol=1e-6)
+    out = np.ones((2, 3), np.float32)
+    _blas.gemm(np.ones((2, 0), np.float32), np.ones((0, 3), np.float32), out)
+    np.testing.assert_array_equal(out, 0)
+
+
+def test_gemm_refuses_what_blas_cannot_describe() -> None:
+    a = np.ones((4, 4), np.float32)
+    with pytest.raises(ValueError, match="one dtype"):
+        _blas.gemm(a, np.ones((4, 4)), np.empty((4, 4), np.float32))
+    with pytest.raises(ValueError, match="one dtype and a BLAS"):
+        _blas.gemm(a.astype(np.float16), a.astype(np.float16), np.empty((4, 4), np.float16))
+    with pytest.raises(ValueError, match=r"shapes \(4, 4\) @ \(3, 4\)"):
+        _blas.gemm(a, np.ones((3, 4), np.float32), np.empty((4, 4), np.float32))
+    with pytest.raises(ValueError, match="`b` needs rows or columns of contiguous"):
+        _blas.gemm(a, np.ones((8, 8), np.float32)[::2, ::2], np.empty((4, 4), np.float32))
+    with pytest.raises(ValueError, match="`out` needs contiguous rows"):
+        _blas.gemm(a, a, np.empty((4, 4), np.float32).T)
+    with pytest.raises(ValueError, match="overlaps"):
+        _blas.gemm(a, a, a)

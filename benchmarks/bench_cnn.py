@@ -5,7 +5,8 @@
 (b) one LeNet-5 training epoch over the 5,000 digits, batch 64, Adam;
 (c) one training step (forward, backward, Adam) of a ResNet-18 (CIFAR stem, 3x32x32,
     batch 32, 10 classes);
-(d) Winograd F(2x2, 3x3) against im2col for the 3x3 convolutions of each ResNet stage.
+(d) im2col, Winograd F(2x2, 3x3) and the implicit GEMM (with PyTorch) for the 3x3
+    convolutions of each ResNet stage.
 
 Run: ``python benchmarks/bench_cnn.py [--profile]``. Prints medians and ratios
 (steepest / PyTorch); with ``--profile`` also where steepest's ResNet step spends time.
@@ -55,28 +56,40 @@ def conv_layers(torch) -> list[tuple[str, float, float]]:
     return rows
 
 
-def winograd_layers() -> None:
-    """(d) Winograd F(2x2, 3x3) against im2col, forward + backward, per ResNet stage."""
-    from steepest.ops.conv import conv2d_algorithm
+def conv_algorithms(torch) -> None:
+    """(d) im2col, Winograd F(2x2, 3x3) and the implicit GEMM, forward + backward, per
+    ResNet stage, with PyTorch for scale; the cost model's pick is marked."""
+    from steepest.ops.conv import Conv2dFunction, conv2d_algorithm
 
     rng = np.random.default_rng(0)
-    print("\n(d) 3x3 stride-1 convolution, forward + backward, batch 32: Winograd / im2col")
+    print("\n(d) 3x3 stride-1 convolution, padding 1, forward + backward, batch 32 (ms; "
+          "* = the cost model's pick)")
+    algorithms = ("im2col", "winograd", "implicit_gemm")
+    print("  " + " " * 22 + "".join(f"{name:>15s}" for name in (*algorithms, "pytorch")))
     for c, size in ((16, 32), (64, 32), (128, 16), (256, 8), (512, 4)):
-        x = st.tensor(rng.standard_normal((32, c, size, size)).astype(np.float32),
-                      requires_grad=True)
-        w = st.tensor(rng.standard_normal((c, c, 3, 3)).astype(np.float32) * 0.05,
-                      requires_grad=True)
+        data = rng.standard_normal((32, c, size, size)).astype(np.float32)
+        weights = rng.standard_normal((c, c, 3, 3)).astype(np.float32) * 0.05
+        x, w = st.tensor(data, requires_grad=True), st.tensor(weights, requires_grad=True)
         g = np.ones((32, c, size, size), np.float32)
         times = {}
-        for algorithm in ("im2col", "winograd"):
+        for algorithm in algorithms:
             def step(algorithm=algorithm, x=x, w=w, g=g):
                 x.grad = w.grad = None
                 with conv2d_algorithm(algorithm):
                     F.conv2d(x, w, padding=1).backward(g)
             times[algorithm] = median_time(step, repeat=7)
-        print(f"  {c:3d} channels, {size:2d}x{size:<2d}: im2col {times['im2col'] * 1e3:7.1f} ms"
-              f"  winograd {times['winograd'] * 1e3:7.1f} ms"
-              f"  ratio {times['winograd'] / times['im2col']:.2f}")
+        xt, wt = torch.tensor(data, requires_grad=True), torch.tensor(weights, requires_grad=True)
+        gt = torch.from_numpy(g)
+
+        def theirs(xt=xt, wt=wt, gt=gt):
+            xt.grad = wt.grad = None
+            torch.nn.functional.conv2d(xt, wt, padding=1).backward(gt)
+        times["pytorch"] = median_time(theirs, repeat=7)
+        picked = Conv2dFunction((1, 1), 1)
+        picked.forward(data, weights)
+        cells = "".join(f"{times[name] * 1e3:14.1f}{'*' if name == picked.method else ' '}"
+                        for name in (*algorithms, "pytorch"))
+        print(f"  {c:3d} channels, {size:2d}x{size:<2d}:    {cells}")
 
 
 def lenet_epoch(torch) -> tuple[float, float]:
@@ -162,7 +175,7 @@ def main() -> None:
     print_table("(c) ResNet-18 (CIFAR stem) training step, batch 32, Adam (median of 7)",
                 [("step", ours, theirs)], goal={"step": 1.5})
     print(f"  parameters: steepest {n_ours:,}, PyTorch {n_theirs:,}; threads {THREADS}")
-    winograd_layers()
+    conv_algorithms(torch)
 
 
 if __name__ == "__main__":

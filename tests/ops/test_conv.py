@@ -120,11 +120,14 @@ def _picked(channels: int, kernel: int, stride: int, size: int, dtype=np.float32
     return fn.method
 
 
-def test_the_cost_model_picks_winograd_for_wide_3x3_layers_on_small_maps() -> None:
+def test_the_cost_model_picks_winograd_for_wide_3x3_layers(monkeypatch) -> None:
+    monkeypatch.setattr(_blas, "_GEMM", {})  # as where NumPy links another BLAS
     picked = {config: _picked(*config) for config in ((256, 3, 1, 8), (16, 3, 1, 8),
                                                       (256, 3, 2, 8), (256, 5, 1, 8))}
     assert picked == {(256, 3, 1, 8): "winograd", (16, 3, 1, 8): "im2col",
                       (256, 3, 2, 8): "im2col", (256, 5, 1, 8): "im2col"}
+    monkeypatch.undo()
+    assert _picked(512, 3, 1, 4) == "winograd"  # 4x4 maps: too much waste for the grid
     with pytest.raises(ValueError, match="'auto', 'im2col', 'winograd' or 'implicit_gemm'"):
         with conv2d_algorithm("fft"):  # type: ignore[arg-type]
             pass
@@ -132,13 +135,12 @@ def test_the_cost_model_picks_winograd_for_wide_3x3_layers_on_small_maps() -> No
 
 @needs_blas
 def test_the_cost_model_picks_the_implicit_gemm_for_wide_layers_on_large_maps() -> None:
-    # At least 16 channels and at most 1.3 padded-grid positions per output; float16
-    # has no BLAS product, and stride 2 has no shifted views.
-    assert _picked(64, 3, 1, 32) == _picked(128, 3, 1, 16) == "implicit_gemm"
-    assert _picked(256, 1, 1, 8) == _picked(16, 5, 1, 32) == "implicit_gemm"
-    assert _picked(8, 3, 1, 32) == _picked(64, 3, 2, 32) == "im2col"
+    # At least 16 channels and at most 1.3 grid positions per output (8x8 maps with a
+    # 3x3 filter: 81 / 64); float16 has no BLAS product, stride 2 no shifted views.
+    assert _picked(64, 3, 1, 32) == _picked(256, 3, 1, 8) == "implicit_gemm"
+    assert _picked(256, 1, 1, 4) == _picked(16, 5, 1, 32) == "implicit_gemm"
+    assert _picked(8, 3, 1, 32) == _picked(64, 3, 2, 32) == _picked(16, 5, 1, 8) == "im2col"
     assert _picked(64, 3, 1, 32, np.float16) == "im2col"
-    assert _picked(512, 3, 1, 4) == "winograd"  # 2.25 grid positions per output
 
 
 @needs_blas
@@ -159,8 +161,7 @@ def test_implicit_gemm_conv2d_matches_torch(config) -> None:
 @pytest.mark.parametrize("kernel, padding, width", [
     ((3, 3), 1, 6), ((3, 3), 0, 6), ((2, 3), (0, 2), 6), ((1, 1), 0, 6), ((3, 3), 2, 18)])
 def test_implicit_gemm_gradcheck(kernel, padding, width) -> None:
-    # float64 products (dgemm); width 18 takes the batch-first scratch layout, 6 the
-    # batch-last one.
+    # float64 products (dgemm), odd and even filters, no padding, one-sided padding.
     rng = np.random.default_rng(width)
     inputs = [rng.standard_normal((2, 3, 5, width)), rng.standard_normal((4, 3, *kernel)),
               rng.standard_normal(4)]
@@ -206,7 +207,8 @@ def test_implicit_gemm_hands_its_padded_input_back_when_not_recorded(monkeypatch
     x = np.ones((2, 16, 8, 8), np.float32)
     with conv2d_algorithm("implicit_gemm"), st.no_grad():
         F.conv2d(x, np.ones((16, 16, 3, 3), np.float32), padding=1)
-    assert any(a is not None and a.shape == (16, 10, 10, 2) for a in given)  # the padded input
+    size = conv_module._Grid(x.shape, ((1, 1), (1, 1)), (3, 3)).size
+    assert any(a is not None and a.shape == (16, size) for a in given)  # the gridded input
 
 
 def _check_against_torch(config) -> None:
@@ -439,3 +441,23 @@ def test_batch_norm_errors() -> None:
         F.batch_norm(st.tensor(np.zeros((1, 3))), st.tensor(np.ones(3)), st.tensor(np.zeros(3)))
     with pytest.raises(ShapeError, match=r"`gamma` must have shape \(3,\)"):
         F.batch_norm(st.tensor(np.zeros((4, 3))), st.tensor(np.ones(2)), st.tensor(np.zeros(3)))
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize("algorithm", ["im2col", "winograd", "implicit_gemm"])
+def test_no_path_reads_scratch_it_did_not_write(algorithm, monkeypatch) -> None:
+    # Scratch arrays come from a pool and hold old numbers: hand out NaN-filled ones,
+    # so any position read before it is written (a border left unzeroed) shows.
+    real_take = conv_module.take_buffer
+
+    def poisoned(like, shape, dtype):
+        array = real_take(like, shape, dtype)
+        array[...] = np.nan
+        return array
+
+    monkeypatch.setattr(conv_module, "take_buffer", poisoned)
+    monkeypatch.setattr(winograd, "take_buffer", poisoned)
+    with conv2d_algorithm(algorithm):
+        for config in [(3, 1, 1, 3, 8, 2, 11, 8), (2, 1, "same", 3, 8, 2, 6, 21),
+                       (5, 1, 2, 3, 8, 2, 9, 9), (1, 1, 0, 8, 3, 1, 9, 9)]:
+            _check_against_torch(config)

@@ -16,7 +16,7 @@ reverse scatter (col2im). The loops run over filter offsets only (9 for a 3x3
 filter), never over pixels or examples. Two faster paths share the same layouts:
 Winograd's F(2x2, 3x3) for 3x3 filters on small maps with many channels, and, at
 stride 1 on larger maps, an implicit GEMM that multiplies shifted views of the padded
-input directly through BLAS (no columns; see :func:`_shifts`); a cost model picks per
+input directly through BLAS (no columns; see :class:`_Grid`); a cost model picks per
 call and :func:`conv2d_algorithm` forces one. Large scratch arrays come from the
 backend's workspace, so a training loop does not pay page faults for them on
 every step.
@@ -229,55 +229,102 @@ _KEEP_COLUMNS_FACTOR = 4
 _KEEP_COLUMNS_BYTES = 16 << 20
 
 
-def _implicit_gemm_pays(c: int, f: int, kernel: tuple[int, int], out_size: tuple[int, int]
-                       ) -> bool:
+def _implicit_gemm_pays(c: int, f: int, waste: float) -> bool:
     """The cost model for the implicit GEMM: it reads the input once instead of writing and
-    reading K*K copies of it, but its products run over the whole padded grid, whose
-    border positions are computed and thrown away, and each product's inner axis is only
-    C long. Measured forward + backward against im2col and Winograd at batch 32
-    (benchmarks/bench_cnn.py, 2 cores): 1.4-1.5x faster at 16-64 channels on 32x32 maps
-    (1.13 grid positions per output), 1.25x at 64-128 channels on 16x16 (1.27), even
-    with Winograd at 256 channels on 8x8 (1.56), slower at 3 input channels and on
-    LeNet-5's 14x14 "valid" layer (1.96). So: at least 16 channels in and out and at
-    most 1.3 grid positions per output."""
-    (kh, kw), (oh, ow) = kernel, out_size
-    return min(c, f) >= 16 and (oh + kh - 1) * (ow + kw - 1) <= 1.3 * oh * ow
+    reading K*K copies of it, but its products also run over the grid's border
+    positions, which are thrown away (``waste`` grid positions per output), and each
+    product's inner axis is only C long. Measured forward + backward at batch 32
+    (benchmarks/bench_cnn.py, 2 cores): 1.7x faster than im2col at 64 channels on 32x32
+    maps (1.06 positions per output), 1.3x at 128 on 16x16 (1.13), 1.1x faster than
+    Winograd at 256 on 8x8 (1.27) and 1.2x slower at 512 on 4x4 (1.56); slower than
+    im2col at 3 input channels and on LeNet-5's 14x14 "valid" layer (1.96). So: at
+    least 16 channels in and out and at most 1.3 positions per output."""
+    return min(c, f) >= 16 and waste <= 1.3
 
 
 def _choose_method(x: Any, channels: tuple[int, int], kernel: tuple[int, int],
-                   stride: tuple[int, int], out_size: tuple[int, int]) -> str:
+                   stride: tuple[int, int], pads: tuple[tuple[int, int], tuple[int, int]],
+                   out_size: tuple[int, int]) -> str:
     """im2col, Winograd or the implicit GEMM, as :func:`conv2d_algorithm` and the cost
     models say; the latter two only where they apply (stride 1; 3x3 filters for
-    Winograd; float32/float64 NumPy arrays and NumPy's OpenBLAS for the implicit GEMM)."""
+    Winograd; float32/float64 NumPy arrays, NumPy's OpenBLAS and no side padded by a
+    whole filter or more for the implicit GEMM)."""
     choice = _ALGORITHM[-1]
     if choice == "im2col" or stride != (1, 1):
         return "im2col"
     winograd_fits = kernel == (3, 3)
-    implicit_fits = array_module(x) is np and _blas.available(x.dtype)
+    implicit_fits = (array_module(x) is np and _blas.available(x.dtype)
+                     and _Grid.applies(pads, kernel))
     if choice != "auto":
         fits = winograd_fits if choice == "winograd" else implicit_fits
         return choice if fits else "im2col"
-    if implicit_fits and _implicit_gemm_pays(*channels, kernel, out_size):
+    if implicit_fits and _implicit_gemm_pays(
+            *channels, _Grid(x.shape, pads, kernel).length / (x.shape[0] * math.prod(out_size))):
         return "implicit_gemm"
     if winograd_fits and _winograd_pays(*channels):
         return "winograd"
     return "im2col"
 
 
-def _shifts(layout: _Layout, padded_shape: tuple[int, ...], kernel: tuple[int, int]
-            ) -> tuple[list[int], int]:
-    """Where each filter offset's view starts in a padded array flattened per channel,
-    and how long the views are. Output position q of the padded grid (same layout) is
-    the sum over offsets of the filter tap times the input at q + shift: a shift by
-    (i, j) moves i rows and j columns, whatever the layout."""
-    if layout.batch_last:
-        _, hp, wp, n = padded_shape
-        unit = n
-    else:
-        _, n, hp, wp = padded_shape
-        unit = 1
-    shifts = [(i * wp + j) * unit for i in range(kernel[0]) for j in range(kernel[1])]
-    return shifts, n * hp * wp - shifts[-1]
+class _Grid:
+    """The implicit GEMM's layout of a padded batch, per channel and flattened: the
+    images one under another, each row W + g numbers long (g = the wider of the left and
+    right borders) and each image H + gv rows (gv likewise), so neighbouring rows and
+    images share their zero borders.
+
+    In this layout, filter offset (i, j) of the output at grid position q reads the input
+    at q + base + i * (W + g) + j: a window that runs off a row's right end reads the
+    next row's left border, which is zero, and one that runs off an image's bottom reads
+    the zero rows above the next image. So each offset's input is a *view* (a shift) of
+    the flat array, and the outputs over all grid positions are a sum of matrix
+    products; the positions outside the real H x W outputs (g columns per row, gv rows
+    per image) are computed and thrown away.
+    """
+
+    def __init__(self, shape: tuple[int, ...], pads: tuple[tuple[int, int], tuple[int, int]],
+                 kernel: tuple[int, int]) -> None:
+        n, _, h, w = shape
+        (top, bottom), (left, right) = pads
+        self.n, self.h, self.w = n, h, w
+        self.gap_rows, self.gap = max(top, bottom), max(left, right)
+        self.rows, self.width = h + self.gap_rows, w + self.gap  # per image, per row
+        self.length = n * self.rows * self.width  # grid positions (outputs and waste)
+        base = (self.gap_rows - top) * self.width + self.gap - left
+        self.shifts = [base + i * self.width + j for i in range(kernel[0])
+                       for j in range(kernel[1])]
+        # The flat input: the images and the trailing zeros the last shifts read.
+        self.size = max(self.shifts[-1], self.gap_rows * self.width) + self.length
+
+    @staticmethod
+    def applies(pads: tuple[tuple[int, int], tuple[int, int]], kernel: tuple[int, int]) -> bool:
+        """Whether every output fits in an image's rows and columns of the grid (not so
+        when both sides of an axis are padded by a whole filter or more)."""
+        return all(min(pad) <= k - 1 for pad, k in zip(pads, kernel))
+
+    def _images(self, flat: Any) -> Any:
+        """(C, N, H + gv, W + g): each image with the borders below and left of it."""
+        start = self.gap_rows * self.width
+        return flat[:, start:start + self.length].reshape(-1, self.n, self.rows, self.width)
+
+    def fill(self, x: Any) -> Any:
+        """A scratch-pool array (C, size) holding x (N, C, H, W) in this layout."""
+        flat = take_buffer(x, (x.shape[1], self.size), x.dtype)
+        images = self._images(flat)
+        start = self.gap_rows * self.width
+        flat[:, :start] = 0  # the top border of the first image
+        flat[:, start + self.length:] = 0  # below the last image
+        images[:, :, self.h:] = 0  # the rows between images
+        images[:, :, :self.h, :self.gap] = 0  # the columns between rows
+        images[:, :, :self.h, self.gap:] = x.transpose(1, 0, 2, 3)
+        return flat
+
+    def inputs(self, flat: Any) -> Any:
+        """The (C, N, H, W) view of the input positions of a flat array."""
+        return self._images(flat)[:, :, :self.h, self.gap:]
+
+    def outputs(self, grid: Any, out_size: tuple[int, int]) -> Any:
+        """The (F, N, OH, OW) view of the real outputs of an (F, length) grid array."""
+        return grid.reshape(-1, self.n, self.rows, self.width)[:, :, :out_size[0], :out_size[1]]
 
 
 def _winograd_pays(c: int, f: int) -> bool:
@@ -320,7 +367,7 @@ class Conv2dFunction(Function):
         x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
         pads = resolve_padding(owner, self.padding, (kh, kw), self.stride)
         oh, ow = _output_shape(owner, h, w, (kh, kw), self.stride, pads)
-        self.method = _choose_method(x, (c, f), (kh, kw), self.stride, (oh, ow))
+        self.method = _choose_method(x, (c, f), (kh, kw), self.stride, pads, (oh, ow))
         if self.method == "winograd":
             return self._winograd_forward(x, weight, bias, pads, (oh, ow))
         if self.method == "implicit_gemm":
@@ -352,29 +399,25 @@ class Conv2dFunction(Function):
     def _implicit_forward(self, x: Any, weight: Any, bias: Any,
                           pads: tuple[tuple[int, int], tuple[int, int]],
                           out_size: tuple[int, int]) -> Any:
-        """Stride 1 with no columns: the output over the whole padded grid is the sum,
-        over filter offsets, of that offset's (F, C) filter tap times a shifted view of
-        the padded input, each product added in place by BLAS (see :func:`_shifts`)."""
-        c = x.shape[1]
-        f, _, kh, kw = weight.shape
-        oh, ow = out_size
-        layout = _Layout.for_width(ow)
-        padded = layout.padded(x, pads)  # (C, N, Hp, Wp) or (C, Hp, Wp, N)
-        shifts, length = _shifts(layout, padded.shape, (kh, kw))
-        inputs = padded.reshape(c, -1)
+        """Stride 1 with no columns: the outputs over the whole grid are the sum, over
+        filter offsets, of that offset's (F, C) filter tap times a shifted view of the
+        padded input, each product added in place by BLAS (see :class:`_Grid`)."""
+        f, c, kh, kw = weight.shape
+        grid = _Grid(x.shape, pads, (kh, kw))
+        inputs = grid.fill(x)
         taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1)).reshape(kh * kw, f, c)
-        grid = take_buffer(x, (f, *padded.shape[1:]), x.dtype)
-        outputs = grid.reshape(f, -1)[:, :length]
-        for t, shift in enumerate(shifts):
-            _blas.gemm(taps[t], inputs[:, shift:shift + length], outputs, accumulate=t > 0)
-        result = layout.to_nchw(layout.window(grid, slice(0, oh), slice(0, ow)))
-        give_buffer(grid)
+        outputs = take_buffer(x, (f, grid.length), x.dtype)
+        for t, shift in enumerate(grid.shifts):
+            _blas.gemm(taps[t], inputs[:, shift:shift + grid.length], outputs,
+                       accumulate=t > 0)
+        result = grid.outputs(outputs, out_size).transpose(1, 0, 2, 3).copy()
+        give_buffer(outputs)
         if bias is not None:
             result += bias.reshape(1, f, 1, 1)
-        self.shape, self.pads, self.weight, self.layout = x.shape, pads, weight, layout
+        self.shape, self.pads, self.weight = x.shape, pads, weight
         self.has_bias, self.x, self.columns = bias is not None, None, None
-        # The padded input (the input's size plus its border) is all backward needs.
-        self.padded_input, self.taps = padded, taps
+        # The input in the grid (its size plus the shared borders) is all backward needs.
+        self.grid, self.padded_input, self.taps = grid, inputs, taps
         return result
 
     def _implicit_backward(self, grad: Any) -> tuple[Any, ...]:
@@ -382,33 +425,31 @@ class Conv2dFunction(Function):
         times the shifted input, transposed; dx adds each tap's transpose times the
         output gradient back at its shift (col2im with no columns)."""
         need_x, need_w = self.needs_input_grad[:2]
-        layout, padded, taps = self.layout, self.padded_input, self.taps
-        _, c, h, w = self.shape
-        f, _, kh, kw = self.weight.shape
+        grid, inputs, taps = self.grid, self.padded_input, self.taps
+        f, c, kh, kw = self.weight.shape
         _, _, oh, ow = grad.shape
-        grad = grad.astype(padded.dtype, copy=False)
-        (top, bottom), (left, right) = self.pads
-        # The output gradient on the padded grid, zero where the grid has no output, so
-        # the thrown-away border positions add nothing below.
-        spread = layout.padded(grad, ((0, h + top + bottom - oh), (0, w + left + right - ow)))
-        shifts, length = _shifts(layout, padded.shape, (kh, kw))
-        grad_flat = spread.reshape(f, -1)[:, :length]
-        inputs = padded.reshape(c, -1)
+        grad = grad.astype(inputs.dtype, copy=False)
+        # The output gradient on the grid, zero at the thrown-away positions so that
+        # they add nothing below.
+        spread = take_buffer(inputs, (f, grid.length), inputs.dtype)
+        on_grid = spread.reshape(f, grid.n, grid.rows, grid.width)
+        on_grid[:, :, oh:] = 0
+        on_grid[:, :, :oh, ow:] = 0
+        on_grid[:, :, :oh, :ow] = grad.transpose(1, 0, 2, 3)
         grad_w = grad_x = None
         if need_w:
-            per_tap = np.empty((kh * kw, f, c), dtype=padded.dtype)
-            for t, shift in enumerate(shifts):
-                _blas.gemm(grad_flat, inputs[:, shift:shift + length].T, per_tap[t])
+            per_tap = np.empty((kh * kw, f, c), dtype=inputs.dtype)
+            for t, shift in enumerate(grid.shifts):
+                _blas.gemm(spread, inputs[:, shift:shift + grid.length].T, per_tap[t])
             grad_w = per_tap.reshape(kh, kw, f, c).transpose(2, 3, 0, 1).copy()
         if need_x:
-            scattered = take_buffer(padded, padded.shape, padded.dtype)
-            flat = scattered.reshape(c, -1)
-            flat[:, length:] = 0  # the first (unshifted) product writes the rest
-            for t, shift in enumerate(shifts):
-                _blas.gemm(taps[t].T, grad_flat, flat[:, shift:shift + length],
+            # Every input position lies in [shifts[0], shifts[0] + length), which the
+            # first (unshifted) product overwrites; the borders are never read back.
+            scattered = take_buffer(inputs, inputs.shape, inputs.dtype)
+            for t, shift in enumerate(grid.shifts):
+                _blas.gemm(taps[t].T, spread, scattered[:, shift:shift + grid.length],
                            accumulate=t > 0)
-            grad_x = layout.to_nchw(layout.window(scattered, slice(top, top + h),
-                                                  slice(left, left + w)))
+            grad_x = grid.inputs(scattered).transpose(1, 0, 2, 3).copy()
             give_buffer(scattered)
         give_buffer(spread)
         if not self.retain_graph:

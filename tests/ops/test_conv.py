@@ -135,10 +135,12 @@ def test_the_cost_model_picks_winograd_for_wide_3x3_layers(monkeypatch) -> None:
 
 @needs_blas
 def test_the_cost_model_picks_the_implicit_gemm_for_wide_layers_on_large_maps() -> None:
-    # At least 16 channels and at most 1.3 grid positions per output (8x8 maps with a
-    # 3x3 filter: 81 / 64); float16 has no BLAS product, stride 2 no shifted views.
-    assert _picked(64, 3, 1, 32) == _picked(256, 3, 1, 8) == "implicit_gemm"
+    # At least 16 channels and at most 1.2 grid positions per output (16x16 maps with a
+    # 3x3 filter: 17 * 17 / 256; 8x8: 81 / 64 is too many); float16 has no BLAS
+    # product, stride 2 no shifted views.
+    assert _picked(64, 3, 1, 32) == _picked(128, 3, 1, 16) == "implicit_gemm"
     assert _picked(256, 1, 1, 4) == _picked(16, 5, 1, 32) == "implicit_gemm"
+    assert _picked(256, 3, 1, 8) == "winograd"
     assert _picked(8, 3, 1, 32) == _picked(64, 3, 2, 32) == _picked(16, 5, 1, 8) == "im2col"
     assert _picked(64, 3, 1, 32, np.float16) == "im2col"
 

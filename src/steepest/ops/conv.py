@@ -233,13 +233,14 @@ def _implicit_gemm_pays(c: int, f: int, waste: float) -> bool:
     """The cost model for the implicit GEMM: it reads the input once instead of writing and
     reading K*K copies of it, but its products also run over the grid's border
     positions, which are thrown away (``waste`` grid positions per output), and each
-    product's inner axis is only C long. Measured forward + backward at batch 32
-    (benchmarks/bench_cnn.py, 2 cores): 1.7x faster than im2col at 64 channels on 32x32
-    maps (1.06 positions per output), 1.3x at 128 on 16x16 (1.13), 1.1x faster than
-    Winograd at 256 on 8x8 (1.27) and 1.2x slower at 512 on 4x4 (1.56); slower than
-    im2col at 3 input channels and on LeNet-5's 14x14 "valid" layer (1.96). So: at
-    least 16 channels in and out and at most 1.3 positions per output."""
-    return min(c, f) >= 16 and waste <= 1.3
+    product's inner axis is only C long. Measured forward + backward of 3x3 layers at
+    batch 32 (benchmarks/bench_cnn.py (d), 2 cores, three runs): 1.4x faster than
+    im2col at 16 channels and 1.5x at 64 on 32x32 maps (1.06 positions per output),
+    1.2x at 128 on 16x16 (1.13); 1.05-1.1x slower than im2col and Winograd at 256 on
+    8x8 (1.27) and 1.3x at 512 on 4x4 (1.56); slower than im2col at 3 input channels
+    and on LeNet-5's 14x14 "valid" layer (1.96). So: at least 16 channels in and out
+    and at most 1.2 positions per output."""
+    return min(c, f) >= 16 and waste <= 1.2
 
 
 def _choose_method(x: Any, channels: tuple[int, int], kernel: tuple[int, int],

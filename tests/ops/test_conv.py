@@ -70,6 +70,27 @@ def test_conv2d_matches_torch_when_backward_rebuilds_its_columns(config, monkeyp
     assert fn.columns is None and fn.x is not None  # the path under test was taken
 
 
+TRANSPOSED_GRID = [c for c in GRID[::2] if c[1] == 1]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize("transposed", [True, False])
+@pytest.mark.parametrize("config", TRANSPOSED_GRID, ids=[_ids(c) for c in TRANSPOSED_GRID])
+def test_both_ways_to_the_input_gradient_match_torch(config, transposed, monkeypatch) -> None:
+    # At stride 1, im2col's dL/dx is either col2im or a convolution with the flipped
+    # filters, as a cost model picks; force each (where padding allows the second).
+    taken = []
+
+    def forced(self, grad_shape):
+        taken.append(transposed)
+        return transposed
+
+    monkeypatch.setattr(Conv2dFunction, "_transposed_is_cheaper", forced)
+    with conv2d_algorithm("im2col"):
+        _check_against_torch(config)
+    assert taken == [transposed]
+
+
 def test_kept_and_rebuilt_columns_give_the_same_gradients_twice_with_retain_graph(
         monkeypatch) -> None:
     rng = np.random.default_rng(3)

@@ -57,3 +57,28 @@ def test_gemm_refuses_what_blas_cannot_describe() -> None:
         _blas.gemm(a, a, np.empty((4, 4), np.float32).T)
     with pytest.raises(ValueError, match="overlaps"):
         _blas.gemm(a, a, a)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpby_blends_in_place_like_numpy(dtype) -> None:
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 50)).astype(dtype)
+    y = rng.standard_normal((3, 50)).astype(dtype)
+    expected = 0.9 * y.astype(np.float64) + 0.25 * x.astype(np.float64)
+    target = y
+    _blas.axpby(0.25, x, 0.9, y)
+    assert y is target  # in place
+    np.testing.assert_allclose(y, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+def test_axpby_refuses_what_it_cannot_take() -> None:
+    a = np.ones(8, np.float32)
+    assert not _blas.axpby_applies(a, a)  # overlapping
+    assert not _blas.axpby_applies(a, np.ones(8))  # mixed dtypes
+    assert not _blas.axpby_applies(np.ones(16, np.float32)[::2], a)  # strided
+    assert not _blas.axpby_applies(a, np.ones(4, np.float32))  # sizes
+    frozen = np.ones(8, np.float32)
+    frozen.flags.writeable = False
+    assert not _blas.axpby_applies(a, frozen)
+    with pytest.raises(ValueError, match="axpby: needs contiguous float32 or float64"):
+        _blas.axpby(1.0, a, 1.0, a[::-1])

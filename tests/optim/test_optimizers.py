@@ -9,6 +9,17 @@ import torch
 import steepest as st
 from steepest import optim
 from steepest.autograd import Tensor
+from steepest.ops import _blas
+
+
+@pytest.fixture(autouse=True, params=["blas", "numpy"])
+def _update_path(request, monkeypatch):
+    """Every test twice: the rules' one-pass BLAS axpby updates, and the NumPy passes
+    used where NumPy links another BLAS (or for CuPy and non-contiguous arrays)."""
+    if request.param == "numpy":
+        monkeypatch.setattr(_blas, "_AXPBY", {})
+    elif not _blas._AXPBY:
+        pytest.skip("NumPy is not linked to its bundled OpenBLAS")
 
 GRADS = [np.array([0.5, -1.0, 2.0]), np.array([0.1, 0.3, -0.2]), np.array([-1.5, 0.0, 0.4]),
          np.array([0.2, -0.2, 0.2])]

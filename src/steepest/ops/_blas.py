@@ -1,4 +1,4 @@
-"""The general matrix product of the BLAS that NumPy itself links, with accumulation.
+"""The general matrix product (and axpby) of the BLAS that NumPy itself links.
 
 NumPy's ``matmul`` always overwrites its output, so a sum of products costs one more
 pass over memory per term, and it copies an operand whose rows are not contiguous.
@@ -10,7 +10,8 @@ columns (see :mod:`steepest.ops.conv`).
 The library is the OpenBLAS that NumPy's PyPI wheels bundle (``scipy-openblas``,
 found through ``numpy.__config__``). Where NumPy was built against anything else
 (Accelerate, MKL, a system BLAS) or the library cannot be loaded, :func:`available`
-is False and callers keep their NumPy-only path. Calls go through :mod:`ctypes`,
+is False and callers keep their NumPy-only path (set ``STEEPEST_NO_BLAS=1`` to force
+that everywhere). Calls go through :mod:`ctypes`,
 which releases the GIL, and use the library's own thread count (the one
 ``OPENBLAS_NUM_THREADS`` or threadpoolctl set for NumPy).
 """
@@ -48,27 +49,31 @@ def _find_library() -> tuple[ctypes.CDLL, str, type] | None:
     return None
 
 
-def _load() -> dict[np.dtype, Any]:
-    if os.environ.get("STEEPEST_NO_BLAS_GEMM"):
-        return {}
+def _load() -> tuple[dict[np.dtype, Any], dict[np.dtype, Any]]:
+    """(gemm, axpby) by dtype; empty where the library or a function is missing."""
+    if os.environ.get("STEEPEST_NO_BLAS"):
+        return {}, {}
     found = _find_library()
     if found is None:
-        return {}
+        return {}, {}
     library, suffix, integer = found
-    functions = {}
+    gemm, axpby = {}, {}
     for letter, scalar in (("s", ctypes.c_float), ("d", ctypes.c_double)):
-        function = getattr(library, f"scipy_cblas_{letter}gemm{suffix}", None)
-        if function is None:
-            return {}
-        function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer, integer,
-                             scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer,
-                             scalar, ctypes.c_void_p, integer]
-        function.restype = None
-        functions[np.dtype(scalar)] = function
-    return functions
+        product = getattr(library, f"scipy_cblas_{letter}gemm{suffix}", None)
+        blend = getattr(library, f"scipy_cblas_{letter}axpby{suffix}", None)
+        if product is None or blend is None:
+            return {}, {}
+        product.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer, integer,
+                            scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer,
+                            scalar, ctypes.c_void_p, integer]
+        blend.argtypes = [integer, scalar, ctypes.c_void_p, integer, scalar, ctypes.c_void_p,
+                          integer]
+        product.restype = blend.restype = None
+        gemm[np.dtype(scalar)], axpby[np.dtype(scalar)] = product, blend
+    return gemm, axpby
 
 
-_GEMM = _load()
+_GEMM, _AXPBY = _load()
 
 
 def available(dtype: Any) -> bool:
@@ -144,3 +149,36 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
         raise ValueError(f"gemm: `out` needs contiguous rows; got strides {out.strides}")
     function(_ROW_MAJOR, trans_a, trans_b, m, n, k, 1.0, a.ctypes.data, lead_a,
              b.ctypes.data, lead_b, 1.0 if accumulate else 0.0, out.ctypes.data, lead_out)
+
+
+def axpby_applies(x: Any, y: Any) -> bool:
+    """Whether :func:`axpby` can take ``x`` and ``y``: contiguous NumPy arrays of one
+    dtype with a BLAS function, the same size, ``y`` writable and apart from ``x``."""
+    return (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == y.dtype
+            and x.dtype in _AXPBY and x.size == y.size and x.flags.c_contiguous
+            and y.flags.c_contiguous and y.flags.writeable and not np.may_share_memory(x, y))
+
+
+def axpby(alpha: float, x: np.ndarray, beta: float, y: np.ndarray) -> None:
+    """``y = alpha * x + beta * y`` in place, in one pass over memory (NumPy needs two
+    and a temporary); the arrays are taken element by element in memory order.
+
+    Raises:
+        ValueError: where :func:`axpby_applies` is False.
+
+    Example:
+        >>> import numpy as np
+        >>> v = np.ones(3, dtype=np.float32)
+        >>> g = np.arange(3, dtype=np.float32)
+        >>> if axpby_applies(g, v):
+        ...     axpby(0.1, g, 0.9, v)                   # a moving average
+        ... else:
+        ...     v[:] = 0.9 * v + 0.1 * g
+        >>> v
+        array([0.9, 1. , 1.1], dtype=float32)
+    """
+    if not axpby_applies(x, y):
+        raise ValueError(f"axpby: needs contiguous float32 or float64 arrays of one size and "
+                         f"dtype that do not overlap, and a BLAS; got {x.dtype} {x.shape} and "
+                         f"{y.dtype} {y.shape}")
+    _AXPBY[x.dtype](x.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)

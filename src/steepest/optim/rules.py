@@ -13,8 +13,22 @@ from typing import Any
 from .._validation import real
 from ..autograd import Tensor
 from ..backend import array_module
+from ..ops import _blas
 from .optimizer import Optimizer
 from .schedules import Schedule
+
+
+def _blend(y: Any, beta: float, x: Any, alpha: float, scratch: Any) -> None:
+    """y := beta y + alpha x in place: one BLAS axpby pass where NumPy's OpenBLAS has
+    it for these arrays, else two or three NumPy passes through ``scratch`` (which may
+    be ``x`` itself)."""
+    if _blas.axpby_applies(x, y):
+        _blas.axpby(alpha, x, beta, y)
+        return
+    if beta != 1.0:
+        y *= beta
+    array_module(y).multiply(x, alpha, out=scratch)
+    y += scratch
 
 
 class GradientDescent(Optimizer):
@@ -41,9 +55,7 @@ class GradientDescent(Optimizer):
         super().__init__(params, lr, weight_decay)
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], lr: float) -> None:
-        step = state["_step"]
-        array_module(param).multiply(grad, lr, out=step)
-        param -= step
+        _blend(param, 1.0, grad, -lr, state["_step"])
 
 
 class SGD(Optimizer):
@@ -113,23 +125,19 @@ class SGD(Optimizer):
         xp = array_module(param)
         step = state["_step"]
         if self.momentum == 0.0:
-            xp.multiply(grad, lr, out=step)
-            param -= step
+            _blend(param, 1.0, grad, -lr, step)
             return
         v = state["momentum_buffer"]
         if state["step"] == 1:  # PyTorch starts from v = g, not from v = 0
             v[...] = grad
         else:
-            v *= self.momentum
-            xp.multiply(grad, 1.0 - self.dampening, out=step)
-            v += step
+            _blend(v, self.momentum, grad, 1.0 - self.dampening, step)
         if self.nesterov:
             xp.multiply(v, self.momentum, out=step)
             step += grad
-            step *= lr
+            _blend(param, 1.0, step, -lr, step)
         else:
-            xp.multiply(v, lr, out=step)
-        param -= step
+            _blend(param, 1.0, v, -lr, step)
 
     def hyperparameters(self) -> dict[str, Any]:
         return {"momentum": self.momentum, "dampening": self.dampening,
@@ -179,14 +187,10 @@ class Momentum(Optimizer):
         self.bias_correction = bool(bias_correction)
 
     def update(self, param: Any, grad: Any, state: dict[str, Any], lr: float) -> None:
-        xp = array_module(param)
         v, step = state["v"], state["_step"]
-        v *= self.beta
-        xp.multiply(grad, 1.0 - self.beta, out=step)
-        v += step
+        _blend(v, self.beta, grad, 1.0 - self.beta, step)
         scale = lr / (1.0 - self.beta ** state["step"]) if self.bias_correction else lr
-        xp.multiply(v, scale, out=step)
-        param -= step
+        _blend(param, 1.0, v, -scale, step)
 
     def hyperparameters(self) -> dict[str, Any]:
         return {"beta": self.beta, "bias_correction": self.bias_correction,
@@ -232,15 +236,12 @@ class RMSprop(Optimizer):
     def update(self, param: Any, grad: Any, state: dict[str, Any], lr: float) -> None:
         xp = array_module(param)
         s, step = state["s"], state["_step"]
-        s *= self.beta
         xp.multiply(grad, grad, out=step)
-        step *= 1.0 - self.beta
-        s += step
+        _blend(s, self.beta, step, 1.0 - self.beta, step)
         xp.sqrt(s, out=step)
         step += self.eps
         xp.divide(grad, step, out=step)
-        step *= lr
-        param -= step
+        _blend(param, 1.0, step, -lr, step)
 
     def hyperparameters(self) -> dict[str, Any]:
         return {"beta": self.beta, "eps": self.eps, **super().hyperparameters()}
@@ -292,13 +293,9 @@ class Adam(Optimizer):
         xp = array_module(param)
         v, s, step = state["v"], state["s"], state["_step"]
         t = state["step"]
-        v *= self.beta1
-        xp.multiply(grad, 1.0 - self.beta1, out=step)
-        v += step
-        s *= self.beta2
+        _blend(v, self.beta1, grad, 1.0 - self.beta1, step)
         xp.multiply(grad, grad, out=step)
-        step *= 1.0 - self.beta2
-        s += step
+        _blend(s, self.beta2, step, 1.0 - self.beta2, step)
         # alpha v_hat / (sqrt(s_hat) + eps) with c1 = 1 - beta1^t, c2 = 1 - beta2^t is
         # (alpha sqrt(c2) / c1) v / (sqrt(s) + eps sqrt(c2)): the corrections become
         # two scalars and the update one pass shorter.
@@ -306,8 +303,7 @@ class Adam(Optimizer):
         xp.sqrt(s, out=step)
         step += self.eps * root_c2
         xp.divide(v, step, out=step)
-        step *= lr * root_c2 / (1.0 - self.beta1**t)
-        param -= step
+        _blend(param, 1.0, step, -lr * root_c2 / (1.0 - self.beta1**t), step)
 
     def hyperparameters(self) -> dict[str, Any]:
         return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,

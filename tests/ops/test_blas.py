@@ -57,6 +57,19 @@ def test_gemm_refuses_what_blas_cannot_describe() -> None:
         _blas.gemm(a, a, np.empty((4, 4), np.float32).T)
     with pytest.raises(ValueError, match="overlaps"):
         _blas.gemm(a, a, a)
+    frozen = np.zeros((4, 4), np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="`out` is read-only"):
+        _blas.gemm(a, a, frozen)
+    assert not frozen.any()
+    # A float32 field of packed records: strides (12, 6) are not whole elements.
+    records = np.zeros((2, 2), dtype=[("x", "<f4"), ("tag", "<i2")])
+    records["tag"] = 7
+    with pytest.raises(ValueError, match="strides in whole elements"):
+        _blas.gemm(np.ones((2, 2), np.float32), np.ones((2, 2), np.float32), records["x"])
+    assert (records["tag"] == 7).all()
+    with pytest.raises(ValueError, match="must be 2-D"):
+        _blas.gemm(np.ones(4, np.float32), a, np.empty((4, 4), np.float32))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -77,6 +90,7 @@ def test_axpby_refuses_what_it_cannot_take() -> None:
     assert not _blas.axpby_applies(a, np.ones(8))  # mixed dtypes
     assert not _blas.axpby_applies(np.ones(16, np.float32)[::2], a)  # strided
     assert not _blas.axpby_applies(a, np.ones(4, np.float32))  # sizes
+    assert not _blas.axpby_applies(a, np.ones((2, 4), np.float32))  # shapes
     frozen = np.ones(8, np.float32)
     frozen.flags.writeable = False
     assert not _blas.axpby_applies(a, frozen)

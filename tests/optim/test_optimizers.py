@@ -565,3 +565,25 @@ def test_float16_parameters_train_with_float32_state(make) -> None:
         assert all(a.dtype == np.float32 for entry in state.values() for a in entry.values())
     # the float16 run follows the float32 one to float16's precision
     np.testing.assert_allclose(runs[np.float16], runs[np.float32], atol=2e-3)
+
+
+@pytest.mark.parametrize("ours,theirs,nan_at", [
+    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=1.0),
+     lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, dampening=1.0), 1),
+    (lambda p: optim.Adam(p, lr=0.1, beta1=0.0),
+     lambda p: torch.optim.Adam(p, lr=0.1, betas=(0.0, 0.999)), 0),
+], ids=["sgd-dampening-1", "adam-beta1-0"])
+def test_a_nan_spreads_as_in_torch_even_with_a_zero_coefficient(ours, theirs, nan_at) -> None:
+    # BLAS's axpby skips an operand whose coefficient is 0, so 0 * NaN would become 0
+    # there: SGD's (1 - dampening) * g with a NaN gradient, Adam's beta1 * v once v holds
+    # a NaN. The rules must give NaN where PyTorch does.
+    grads = [np.ones(3) for _ in range(3)]
+    grads[nan_at] = np.array([np.nan, 1.0, 1.0])
+    got = _run(ours, grads)
+    assert np.isnan(got[-1, 0])
+    tw = torch.tensor(W0.copy(), requires_grad=True)
+    reference = theirs([tw])
+    for g, row in zip(grads, got):
+        tw.grad = torch.tensor(g)
+        reference.step()
+        np.testing.assert_allclose(row, tw.detach().numpy(), rtol=1e-10)  # NaN == NaN here

@@ -90,6 +90,9 @@ def available(dtype: Any) -> bool:
 
 def _operand(a: np.ndarray, name: str) -> tuple[int, int]:
     """(transpose flag, leading dimension) of a 2-D view with one unit stride."""
+    if a.ndim != 2 or any(stride % a.itemsize for stride in a.strides):
+        raise ValueError(f"gemm: `{name}` must be 2-D with strides in whole elements; got "
+                         f"shape {a.shape} with strides {a.strides}")
     rows, cols = a.shape
     row_stride, col_stride = (s // a.itemsize for s in a.strides)
     if cols == 1 or col_stride == 1:  # row-major: each row contiguous
@@ -102,6 +105,12 @@ def _operand(a: np.ndarray, name: str) -> tuple[int, int]:
             return _TRANS, lead
     raise ValueError(f"gemm: `{name}` needs rows or columns of contiguous numbers; got shape "
                      f"{a.shape} with strides {a.strides}")
+
+
+def _operand_shape(a: np.ndarray, name: str) -> tuple[int, int]:
+    if a.ndim != 2:
+        raise ValueError(f"gemm: `{name}` must be 2-D; got shape {a.shape}")
+    return a.shape
 
 
 def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False) -> None:
@@ -127,11 +136,15 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
         array([[ 6., 15.],
                [15., 51.]], dtype=float32)
     """
+    if not all(isinstance(array, np.ndarray) for array in (a, b, out)):
+        raise ValueError("gemm: needs NumPy arrays")
     function = _GEMM.get(a.dtype)
     if function is None or b.dtype != a.dtype or out.dtype != a.dtype:
         raise ValueError(f"gemm: needs float32 or float64 operands of one dtype and a BLAS "
                          f"for it; got {a.dtype}, {b.dtype} -> {out.dtype}")
-    (m, k), (k_b, n) = a.shape, b.shape
+    if not out.flags.writeable:
+        raise ValueError("gemm: `out` is read-only")
+    (m, k), (k_b, n) = _operand_shape(a, "a"), _operand_shape(b, "b")
     if k != k_b or out.shape != (m, n):
         raise ValueError(f"gemm: shapes {a.shape} @ {b.shape} -> {out.shape} do not match")
     if m == 0 or n == 0:
@@ -153,9 +166,9 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
 
 def axpby_applies(x: Any, y: Any) -> bool:
     """Whether :func:`axpby` can take ``x`` and ``y``: contiguous NumPy arrays of one
-    dtype with a BLAS function, the same size, ``y`` writable and apart from ``x``."""
+    dtype with a BLAS function, the same shape, ``y`` writable and apart from ``x``."""
     return (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == y.dtype
-            and x.dtype in _AXPBY and x.size == y.size and x.flags.c_contiguous
+            and x.dtype in _AXPBY and x.shape == y.shape and x.flags.c_contiguous
             and y.flags.c_contiguous and y.flags.writeable and not np.may_share_memory(x, y))
 
 
@@ -178,7 +191,7 @@ def axpby(alpha: float, x: np.ndarray, beta: float, y: np.ndarray) -> None:
         array([0.9, 1. , 1.1], dtype=float32)
     """
     if not axpby_applies(x, y):
-        raise ValueError(f"axpby: needs contiguous float32 or float64 arrays of one size and "
+        raise ValueError(f"axpby: needs contiguous float32 or float64 arrays of one shape and "
                          f"dtype that do not overlap, and a BLAS; got {x.dtype} {x.shape} and "
                          f"{y.dtype} {y.shape}")
     _AXPBY[x.dtype](x.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)

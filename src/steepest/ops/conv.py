@@ -259,8 +259,9 @@ def _choose_method(x: Any, channels: tuple[int, int], kernel: tuple[int, int],
     if choice != "auto":
         fits = winograd_fits if choice == "winograd" else implicit_fits
         return choice if fits else "im2col"
-    if implicit_fits and _implicit_gemm_pays(
-            *channels, _Grid(x.shape, pads, kernel).length / (x.shape[0] * math.prod(out_size))):
+    outputs = x.shape[0] * math.prod(out_size)
+    if implicit_fits and outputs and _implicit_gemm_pays(
+            *channels, _Grid(x.shape, pads, kernel).length / outputs):
         return "implicit_gemm"
     if winograd_fits and _winograd_pays(*channels):
         return "winograd"

@@ -21,8 +21,9 @@ from .schedules import Schedule
 def _blend(y: Any, beta: float, x: Any, alpha: float, scratch: Any) -> None:
     """y := beta y + alpha x in place: one BLAS axpby pass where NumPy's OpenBLAS has
     it for these arrays, else two or three NumPy passes through ``scratch`` (which may
-    be ``x`` itself)."""
-    if _blas.axpby_applies(x, y):
+    be ``x`` itself). A zero coefficient takes the NumPy passes: BLAS skips the
+    operand it multiplies, so a NaN there would not spread as in NumPy and PyTorch."""
+    if alpha and beta and _blas.axpby_applies(x, y):
         _blas.axpby(alpha, x, beta, y)
         return
     if beta != 1.0:

@@ -263,7 +263,7 @@ def _choose_method(x: Any, channels: tuple[int, int], kernel: tuple[int, int],
     if implicit_fits and outputs and _implicit_gemm_pays(
             *channels, _Grid(x.shape, pads, kernel).length / outputs):
         return "implicit_gemm"
-    if winograd_fits and _winograd_pays(*channels):
+    if winograd_fits and _winograd_pays(*channels, out_size):
         return "winograd"
     return "im2col"
 
@@ -329,14 +329,16 @@ class _Grid:
         return grid.reshape(-1, self.n, self.rows, self.width)[:, :, :out_size[0], :out_size[1]]
 
 
-def _winograd_pays(c: int, f: int) -> bool:
+def _winograd_pays(c: int, f: int, out_size: tuple[int, int]) -> bool:
     """The cost model: Winograd saves 20 of every 36 multiplications per tile and channel
     pair, but its transforms read and write the data (16 values per tile and channel)
     several times, which in NumPy costs as much as the saved products unless the
     channel counts are large. Measured forward + backward against im2col at batch 32
-    (benchmarks/bench_cnn.py, a loaded 2-core machine): 1.2-3.5x slower at 16-64
-    channels, 0.9-1.04x at 128-512 channels. So: only from 128 channels on."""
-    return min(c, f) >= 128
+    (benchmarks/bench_cnn.py, 2 cores): 1.2-3.5x slower at 16-64 channels, 0.9-1.04x at
+    128-512 channels (a loaded AMD machine); on an Intel one, three runs, 0.91-1.05x at
+    256 channels on 8x8 maps but 1.09-1.18x at 512 on 4x4, where each image is only
+    four tiles. So: from 128 channels on, on maps of 8x8 or more."""
+    return min(c, f) >= 128 and min(out_size) >= 8
 
 
 class Conv2dFunction(Function):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -96,3 +100,13 @@ def test_axpby_refuses_what_it_cannot_take() -> None:
     assert not _blas.axpby_applies(a, frozen)
     with pytest.raises(ValueError, match="axpby: needs contiguous float32 or float64"):
         _blas.axpby(1.0, a, 1.0, a[::-1])
+
+
+def test_steepest_no_blas_switches_every_blas_path_off() -> None:
+    code = ("import numpy as np; from steepest.ops import _blas; "
+            "print(_blas.available(np.float32), "
+            "_blas.axpby_applies(np.ones(3, np.float32), np.ones(3, np.float32)))")
+    environment = {**os.environ, "STEEPEST_NO_BLAS": "1"}
+    result = subprocess.run([sys.executable, "-c", code], env=environment, check=True,
+                            capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "False"]

@@ -483,3 +483,24 @@ def test_no_path_reads_scratch_it_did_not_write(algorithm, monkeypatch) -> None:
         for config in [(3, 1, 1, 3, 8, 2, 11, 8), (2, 1, "same", 3, 8, 2, 6, 21),
                        (5, 1, 2, 3, 8, 2, 9, 9), (1, 1, 0, 8, 3, 1, 9, 9)]:
             _check_against_torch(config)
+
+
+def test_an_empty_batch_gives_an_empty_output_and_zero_gradients_as_in_torch() -> None:
+    x = st.tensor(np.zeros((0, 3, 5, 5), np.float32), requires_grad=True)
+    w = st.tensor(np.ones((4, 3, 3, 3), np.float32), requires_grad=True)
+    b = st.tensor(np.ones(4, np.float32), requires_grad=True)
+    out = F.conv2d(x, w, b, padding=1)
+    expected = TF.conv2d(torch.zeros(0, 3, 5, 5), torch.ones(4, 3, 3, 3), padding=1)
+    assert out.shape == tuple(expected.shape) == (0, 4, 5, 5)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3, 5, 5)
+    assert not w.grad.any() and not b.grad.any() and w.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 0, 5, 5), (4, 0, 3, 3)),
+                                              ((2, 3, 5, 5), (0, 3, 3, 3)),
+                                              ((2, 3, 0, 5), (4, 3, 1, 1))])
+def test_zero_channels_filters_or_rows_are_refused_clearly(x_shape, w_shape) -> None:
+    with pytest.raises(ShapeError, match="needs at least one input channel, filter, row and "
+                                         "column"):
+        F.conv2d(np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32), padding=1)

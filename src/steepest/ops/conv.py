@@ -371,6 +371,14 @@ class Conv2dFunction(Function):
         x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
         pads = resolve_padding(owner, self.padding, (kh, kw), self.stride)
         oh, ow = _output_shape(owner, h, w, (kh, kw), self.stride, pads)
+        if not (c and f and h and w):
+            raise ShapeError(f"{owner}: needs at least one input channel, filter, row and "
+                             f"column; got input {fmt_shape(x.shape)} and `weight` "
+                             f"{fmt_shape(weight.shape)}")
+        if n == 0:  # an empty batch gives an empty output, as in PyTorch
+            self.method, self.shape, self.weight = "empty", x.shape, weight
+            self.has_bias, self.x, self.columns = bias is not None, None, None
+            return array_module(x).zeros((0, f, oh, ow), dtype=dtype)
         self.method = _choose_method(x, (c, f), (kh, kw), self.stride, pads, (oh, ow))
         if self.method == "winograd":
             return self._winograd_forward(x, weight, bias, pads, (oh, ow))
@@ -537,6 +545,11 @@ class Conv2dFunction(Function):
         self.columns = self.padded_input = None
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
+        if self.method == "empty":  # nothing flowed through: zero gradients
+            xp = array_module(grad)
+            grads = (xp.zeros(self.shape, grad.dtype), xp.zeros_like(self.weight))
+            return (*grads, xp.zeros(self.weight.shape[0], grad.dtype)) if self.has_bias \
+                else grads
         if self.method == "winograd":
             return self._winograd_backward(grad)
         if self.method == "implicit_gemm":

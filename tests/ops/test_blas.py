@@ -110,3 +110,17 @@ def test_steepest_no_blas_switches_every_blas_path_off() -> None:
     result = subprocess.run([sys.executable, "-c", code], env=environment, check=True,
                             capture_output=True, text=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux's /proc")
+def test_the_library_is_the_one_numpy_already_runs_on(monkeypatch) -> None:
+    # In a fresh interpreter: the file steepest binds to was mapped by NumPy before.
+    code = ("import os, numpy; before = open('/proc/self/maps').read(); "
+            "from steepest.ops import _blas; "
+            "print(os.path.realpath(_blas._find_library()[0]._name) in before)")
+    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                            text=True)
+    assert result.stdout.split() == ["True"]
+    # A library NumPy does not run on is never loaded (two BLAS thread pools).
+    monkeypatch.setattr(_blas, "_mapped_files", lambda: set())
+    assert _blas._find_library() is None

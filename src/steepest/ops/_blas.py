@@ -39,14 +39,31 @@ def _find_library() -> tuple[ctypes.CDLL, str, type] | None:
     ilp64 = "USE64BITINT" in str(blas.get("openblas configuration", ""))
     stem = "scipy_openblas64_" if ilp64 else "scipy_openblas"
     root = os.path.dirname(np.__file__)
-    for folder in (os.path.join(root, os.pardir, "numpy.libs"), os.path.join(root, ".dylibs")):
-        for path in sorted(glob.glob(os.path.join(folder, f"*{stem}*"))):
-            try:
-                library = ctypes.CDLL(path)
-            except OSError:
-                continue
-            return library, "64_" if ilp64 else "", ctypes.c_int64 if ilp64 else ctypes.c_int
+    candidates = [path for folder in (os.path.join(root, os.pardir, "numpy.libs"),
+                                      os.path.join(root, ".dylibs"))
+                  for path in sorted(glob.glob(os.path.join(folder, f"*{stem}*")))]
+    loaded = _mapped_files()
+    if loaded is not None:
+        # Only the very library NumPy runs on: loading a second copy would give the
+        # process two BLAS thread pools.
+        candidates = [path for path in candidates if os.path.realpath(path) in loaded]
+    for path in candidates:
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        return library, "64_" if ilp64 else "", ctypes.c_int64 if ilp64 else ctypes.c_int
     return None
+
+
+def _mapped_files() -> set[str] | None:
+    """The files mapped into this process (Linux's /proc/self/maps), or None elsewhere."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            return {os.path.realpath(line.split(maxsplit=5)[5].strip())
+                    for line in maps if line.count(" ") >= 5 and "/" in line}
+    except (OSError, IndexError):
+        return None
 
 
 def _load() -> tuple[dict[np.dtype, Any], dict[np.dtype, Any]]:

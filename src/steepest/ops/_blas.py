@@ -11,9 +11,9 @@ The library is the OpenBLAS that NumPy's PyPI wheels bundle (``scipy-openblas``,
 found through ``numpy.__config__``). Where NumPy was built against anything else
 (Accelerate, MKL, a system BLAS) or the library cannot be loaded, :func:`available`
 is False and callers keep their NumPy-only path (set ``STEEPEST_NO_BLAS=1`` to force
-that everywhere). Calls go through :mod:`ctypes`,
-which releases the GIL, and use the library's own thread count (the one
-``OPENBLAS_NUM_THREADS`` or threadpoolctl set for NumPy).
+that everywhere). Calls go through :mod:`ctypes`, which releases the GIL, and use the
+library's own thread count (the one ``OPENBLAS_NUM_THREADS`` or threadpoolctl set for
+NumPy).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import math
 import threading
 import types
 import weakref
@@ -270,7 +271,7 @@ class _Workspace:
 
     def take(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         dtype = np.dtype(dtype)
-        need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        need = math.prod(shape) * dtype.itemsize  # (np.prod costs 5-20 µs a call here)
         with self.lock:  # threads (predicting while another trains) share the pool
             k = bisect.bisect_left(self.free, need, key=_nbytes)
             if k < len(self.free) and self.free[k].nbytes <= 2 * need:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import zlib
 
 import numpy as np
@@ -504,3 +505,21 @@ def test_zero_channels_filters_or_rows_are_refused_clearly(x_shape, w_shape) -> 
     with pytest.raises(ShapeError, match="needs at least one input channel, filter, row and "
                                          "column"):
         F.conv2d(np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32), padding=1)
+
+
+def test_each_thread_has_its_own_conv2d_algorithm() -> None:
+    both_inside = threading.Barrier(2, timeout=30)
+    picked = {}
+
+    def worker(name: str) -> None:
+        with conv2d_algorithm(name):
+            both_inside.wait()  # both blocks are open at once
+            picked[name] = _picked(256, 3, 1, 8)
+            both_inside.wait()  # neither closes before the other has picked
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("im2col", "winograd")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert picked == {"im2col": "im2col", "winograd": "winograd"}

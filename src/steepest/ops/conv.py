@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -191,7 +192,17 @@ def _im2col(padded: Any, layout: _Layout, kernel: tuple[int, int], out_size: tup
 
 # ------------------------------------------------------------------ conv2d
 ConvAlgorithm = Literal["auto", "im2col", "winograd", "implicit_gemm"]
-_ALGORITHM: list[ConvAlgorithm] = ["auto"]
+
+
+class _AlgorithmStack(threading.local):
+    """Each thread's stack of :func:`conv2d_algorithm` choices (one thread's ``with``
+    block never decides another's convolutions)."""
+
+    def __init__(self) -> None:
+        self.choices: list[ConvAlgorithm] = ["auto"]
+
+
+_ALGORITHM = _AlgorithmStack()
 
 
 @contextlib.contextmanager
@@ -214,11 +225,11 @@ def conv2d_algorithm(name: ConvAlgorithm) -> Iterator[None]:
     if name not in ("auto", "im2col", "winograd", "implicit_gemm"):
         raise ValueError(f"conv2d_algorithm: `name` must be 'auto', 'im2col', 'winograd' or "
                          f"'implicit_gemm'; got {name!r}")
-    _ALGORITHM.append(name)
+    _ALGORITHM.choices.append(name)
     try:
         yield
     finally:
-        _ALGORITHM.pop()
+        _ALGORITHM.choices.pop()
 
 
 # Keep im2col's columns for backward while they are at most this many times the input,
@@ -250,7 +261,7 @@ def _choose_method(x: Any, channels: tuple[int, int], kernel: tuple[int, int],
     models say; the latter two only where they apply (stride 1; 3x3 filters for
     Winograd; float32/float64 NumPy arrays, NumPy's OpenBLAS and no side padded by a
     whole filter or more for the implicit GEMM)."""
-    choice = _ALGORITHM[-1]
+    choice = _ALGORITHM.choices[-1]
     if choice == "im2col" or stride != (1, 1):
         return "im2col"
     winograd_fits = kernel == (3, 3)

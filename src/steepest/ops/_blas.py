@@ -107,9 +107,9 @@ def available(dtype: Any) -> bool:
 
 def _operand(a: np.ndarray, name: str) -> tuple[int, int]:
     """(transpose flag, leading dimension) of a 2-D view with one unit stride."""
-    if a.ndim != 2 or any(stride % a.itemsize for stride in a.strides):
-        raise ValueError(f"gemm: `{name}` must be 2-D with strides in whole elements; got "
-                         f"shape {a.shape} with strides {a.strides}")
+    if any(stride % a.itemsize for stride in a.strides):
+        raise ValueError(f"gemm: `{name}` needs strides in whole elements; got shape "
+                         f"{a.shape} with strides {a.strides}")
     rows, cols = a.shape
     row_stride, col_stride = (s // a.itemsize for s in a.strides)
     if cols == 1 or col_stride == 1:  # row-major: each row contiguous
@@ -122,12 +122,6 @@ def _operand(a: np.ndarray, name: str) -> tuple[int, int]:
             return _TRANS, lead
     raise ValueError(f"gemm: `{name}` needs rows or columns of contiguous numbers; got shape "
                      f"{a.shape} with strides {a.strides}")
-
-
-def _operand_shape(a: np.ndarray, name: str) -> tuple[int, int]:
-    if a.ndim != 2:
-        raise ValueError(f"gemm: `{name}` must be 2-D; got shape {a.shape}")
-    return a.shape
 
 
 def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False) -> None:
@@ -161,7 +155,9 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
                          f"for it; got {a.dtype}, {b.dtype} -> {out.dtype}")
     if not out.flags.writeable:
         raise ValueError("gemm: `out` is read-only")
-    (m, k), (k_b, n) = _operand_shape(a, "a"), _operand_shape(b, "b")
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"gemm: operands must be 2-D; got shapes {a.shape} and {b.shape}")
+    (m, k), (k_b, n) = a.shape, b.shape
     if k != k_b or out.shape != (m, n):
         raise ValueError(f"gemm: shapes {a.shape} @ {b.shape} -> {out.shape} do not match")
     if m == 0 or n == 0:

@@ -302,11 +302,12 @@ class _Grid:
         self.gap_rows, self.gap = max(top, bottom), max(left, right)
         self.rows, self.width = h + self.gap_rows, w + self.gap  # per image, per row
         self.length = n * self.rows * self.width  # grid positions (outputs and waste)
+        self.start = self.gap_rows * self.width  # where the first image's rows begin
         base = (self.gap_rows - top) * self.width + self.gap - left
         self.shifts = [base + i * self.width + j for i in range(kernel[0])
                        for j in range(kernel[1])]
         # The flat input: the images and the trailing zeros the last shifts read.
-        self.size = max(self.shifts[-1], self.gap_rows * self.width) + self.length
+        self.size = max(self.shifts[-1], self.start) + self.length
 
     @staticmethod
     def applies(pads: tuple[tuple[int, int], tuple[int, int]], kernel: tuple[int, int]) -> bool:
@@ -316,19 +317,29 @@ class _Grid:
 
     def _images(self, flat: Any) -> Any:
         """(C, N, H + gv, W + g): each image with the borders below and left of it."""
-        start = self.gap_rows * self.width
-        return flat[:, start:start + self.length].reshape(-1, self.n, self.rows, self.width)
+        return flat[:, self.start:self.start + self.length].reshape(
+            -1, self.n, self.rows, self.width)
 
     def fill(self, x: Any) -> Any:
         """A scratch-pool array (C, size) holding x (N, C, H, W) in this layout."""
         flat = take_buffer(x, (x.shape[1], self.size), x.dtype)
         images = self._images(flat)
-        start = self.gap_rows * self.width
-        flat[:, :start] = 0  # the top border of the first image
-        flat[:, start + self.length:] = 0  # below the last image
+        flat[:, :self.start] = 0  # the top border of the first image
+        flat[:, self.start + self.length:] = 0  # below the last image
         images[:, :, self.h:] = 0  # the rows between images
         images[:, :, :self.h, :self.gap] = 0  # the columns between rows
         images[:, :, :self.h, self.gap:] = x.transpose(1, 0, 2, 3)
+        return flat
+
+    def spread(self, grad: Any) -> Any:
+        """A scratch-pool array (F, length) holding an output gradient (N, F, OH, OW) at
+        the output positions of the grid and zeros at the thrown-away ones."""
+        n, f, oh, ow = grad.shape
+        flat = take_buffer(grad, (f, self.length), grad.dtype)
+        on_grid = flat.reshape(f, n, self.rows, self.width)
+        on_grid[:, :, oh:] = 0
+        on_grid[:, :, :oh, ow:] = 0
+        on_grid[:, :, :oh, :ow] = grad.transpose(1, 0, 2, 3)
         return flat
 
     def inputs(self, flat: Any) -> Any:
@@ -450,15 +461,8 @@ class Conv2dFunction(Function):
         need_x, need_w = self.needs_input_grad[:2]
         grid, inputs, taps = self.grid, self.padded_input, self.taps
         f, c, kh, kw = self.weight.shape
-        _, _, oh, ow = grad.shape
         grad = grad.astype(inputs.dtype, copy=False)
-        # The output gradient on the grid, zero at the thrown-away positions so that
-        # they add nothing below.
-        spread = take_buffer(inputs, (f, grid.length), inputs.dtype)
-        on_grid = spread.reshape(f, grid.n, grid.rows, grid.width)
-        on_grid[:, :, oh:] = 0
-        on_grid[:, :, :oh, ow:] = 0
-        on_grid[:, :, :oh, :ow] = grad.transpose(1, 0, 2, 3)
+        spread = grid.spread(grad)  # zero at the thrown-away positions: they add nothing
         grad_w = grad_x = None
         if need_w:
             per_tap = np.empty((kh * kw, f, c), dtype=inputs.dtype)

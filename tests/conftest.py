@@ -33,3 +33,15 @@ def _seeded() -> None:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def threaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """steepest's own threads on, two of them, for work of any size: every kernel that
+    can cut its work into parts does (see steepest.ops._parallel)."""
+    from steepest.ops import _blas, _parallel
+
+    monkeypatch.setattr(_blas, "threads", lambda: 2)
+    monkeypatch.setattr(_parallel, "MIN_PART", 4)
+    monkeypatch.setattr(_parallel, "SPLIT_MACS", 4)
+    monkeypatch.setattr(_parallel, "_active_until", float("inf"))

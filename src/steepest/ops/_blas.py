@@ -18,9 +18,12 @@ NumPy).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import os
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -66,20 +69,28 @@ def _mapped_files() -> set[str] | None:
         return None
 
 
-def _load() -> tuple[dict[np.dtype, Any], dict[np.dtype, Any]]:
-    """(gemm, axpby) by dtype; empty where the library or a function is missing."""
+def _load() -> tuple[dict[np.dtype, Any], dict[np.dtype, Any], tuple[Any, Any] | None]:
+    """(gemm, axpby) by dtype, and the library's (get, set) thread-count functions;
+    empty or None where the library or a function is missing."""
     if os.environ.get("STEEPEST_NO_BLAS"):
-        return {}, {}
+        return {}, {}, None
     found = _find_library()
     if found is None:
-        return {}, {}
+        return {}, {}, None
     library, suffix, integer = found
+    get_threads = getattr(library, f"scipy_openblas_get_num_threads{suffix}", None)
+    set_threads = getattr(library, f"scipy_openblas_set_num_threads{suffix}", None)
+    counts = None
+    if get_threads is not None and set_threads is not None:
+        get_threads.argtypes, get_threads.restype = [], ctypes.c_int
+        set_threads.argtypes, set_threads.restype = [ctypes.c_int], None
+        counts = get_threads, set_threads
     gemm, axpby = {}, {}
     for letter, scalar in (("s", ctypes.c_float), ("d", ctypes.c_double)):
         product = getattr(library, f"scipy_cblas_{letter}gemm{suffix}", None)
         blend = getattr(library, f"scipy_cblas_{letter}axpby{suffix}", None)
         if product is None or blend is None:
-            return {}, {}
+            return {}, {}, None
         product.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer, integer,
                             scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer,
                             scalar, ctypes.c_void_p, integer]
@@ -87,10 +98,52 @@ def _load() -> tuple[dict[np.dtype, Any], dict[np.dtype, Any]]:
                           integer]
         product.restype = blend.restype = None
         gemm[np.dtype(scalar)], axpby[np.dtype(scalar)] = product, blend
-    return gemm, axpby
+    return gemm, axpby, counts
 
 
-_GEMM, _AXPBY = _load()
+_GEMM, _AXPBY, _THREADS = _load()
+_held = 0  # how many callers hold the library at one thread (see one_thread)
+_held_from = 1  # its thread count before the first of them
+_hold_lock = threading.Lock()
+
+
+def threads() -> int:
+    """The library's thread count as NumPy's callers set it (``OPENBLAS_NUM_THREADS``,
+    threadpoolctl), even while :func:`one_thread` holds it at one; 1 where steepest
+    has no handle on it.
+
+    Example:
+        >>> threads() >= 1
+        True
+    """
+    if _THREADS is None:
+        return 1
+    with _hold_lock:
+        return _held_from if _held else max(1, int(_THREADS[0]()))
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Hold the library at one thread inside the block (nested and concurrent holds
+    are counted; the last to leave restores the count the first one found)."""
+    global _held, _held_from
+    if _THREADS is None:
+        yield
+        return
+    get_threads, set_threads = _THREADS
+    with _hold_lock:
+        if not _held:
+            _held_from = max(1, int(get_threads()))
+            if _held_from > 1:
+                set_threads(1)
+        _held += 1
+    try:
+        yield
+    finally:
+        with _hold_lock:
+            _held -= 1
+            if not _held and _held_from > 1:
+                set_threads(_held_from)
 
 
 def available(dtype: Any) -> bool:

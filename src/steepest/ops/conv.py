@@ -39,7 +39,7 @@ import numpy as np
 from .._validation import ShapeError, fmt_shape, pair
 from ..autograd import Function, Tensor, apply_unary
 from ..backend import array_module, get_default_dtype, give_buffer, take_buffer
-from . import _blas, winograd
+from . import _blas, _parallel, winograd
 from .linalg import matmul_nt
 
 Padding = int | tuple[int, int] | Literal["valid", "same"]
@@ -135,25 +135,25 @@ class _Layout:
     def assign_from_nchw(self, target: Any, x: Any) -> None:
         """target (this layout, C first) = x (N, C, H, W), rearranged."""
         if not self.batch_last:
-            target[...] = x.transpose(1, 0, 2, 3)
+            _parallel.assign(target, x.transpose(1, 0, 2, 3))
             return
         # Two steps: a direct (N, C, H, W) -> (C, H, W, N) transpose reads with a
         # stride of C*H*W numbers and thrashes the cache (many times slower at 256
         # channels of 8x8); through (C, N, H, W) the long stride is only H*W.
         n, c, h, w = x.shape
         staged = take_buffer(x, (c, n, h, w), x.dtype)
-        staged[...] = x.transpose(1, 0, 2, 3)
-        target[...] = staged.transpose(0, 2, 3, 1)
+        _parallel.assign(staged, x.transpose(1, 0, 2, 3))
+        _parallel.assign(target, staged.transpose(0, 2, 3, 1))
         give_buffer(staged)
 
     def to_nchw(self, array: Any) -> Any:
         """A new (N, C, H, W) array from one in this layout (C first)."""
         if not self.batch_last:
-            return array.transpose(1, 0, 2, 3).copy()
+            return _copy_to_nchw(array)
         c, h, w, n = array.shape
         staged = take_buffer(array, (c, n, h, w), array.dtype)
-        staged[...] = array.transpose(0, 3, 1, 2)
-        out = staged.transpose(1, 0, 2, 3).copy()
+        _parallel.assign(staged, array.transpose(0, 3, 1, 2))
+        out = _copy_to_nchw(staged)
         give_buffer(staged)
         return out
 
@@ -172,6 +172,14 @@ class _Layout:
         return out
 
 
+def _copy_to_nchw(array: Any) -> Any:
+    """A new (N, C, H, W) array holding a channel-first (C, N, H, W) one."""
+    c, n, h, w = array.shape
+    out = array_module(array).empty((n, c, h, w), dtype=array.dtype)
+    _parallel.assign(out, array.transpose(1, 0, 2, 3), axis=1)
+    return out
+
+
 def _window(offset: int, size: int, stride: int) -> slice:
     """The strided slice of a padded axis that filter offset ``offset`` reads."""
     return slice(offset, offset + stride * (size - 1) + 1, stride)
@@ -184,9 +192,13 @@ def _im2col(padded: Any, layout: _Layout, kernel: tuple[int, int], out_size: tup
     c = padded.shape[0]
     n = padded.shape[3] if layout.batch_last else padded.shape[1]
     columns = take_buffer(padded, (c, kh, kw, *layout.dims(n, oh, ow)), padded.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            columns[:, i, j] = layout.window(padded, _window(i, oh, sh), _window(j, ow, sw))
+
+    def channels(start: int, stop: int) -> None:
+        for i in range(kh):
+            for j in range(kw):
+                columns[start:stop, i, j] = layout.window(
+                    padded[start:stop], _window(i, oh, sh), _window(j, ow, sw))
+    _parallel.run(channels, _parallel.spans(c, _parallel.parts(columns.size)))
     return columns
 
 
@@ -328,7 +340,7 @@ class _Grid:
         flat[:, self.start + self.length:] = 0  # below the last image
         images[:, :, self.h:] = 0  # the rows between images
         images[:, :, :self.h, :self.gap] = 0  # the columns between rows
-        images[:, :, :self.h, self.gap:] = x.transpose(1, 0, 2, 3)
+        _parallel.assign(images[:, :, :self.h, self.gap:], x.transpose(1, 0, 2, 3))
         return flat
 
     def spread(self, grad: Any) -> Any:
@@ -339,7 +351,7 @@ class _Grid:
         on_grid = flat.reshape(f, n, self.rows, self.width)
         on_grid[:, :, oh:] = 0
         on_grid[:, :, :oh, ow:] = 0
-        on_grid[:, :, :oh, :ow] = grad.transpose(1, 0, 2, 3)
+        _parallel.assign(on_grid[:, :, :oh, :ow], grad.transpose(1, 0, 2, 3))
         return flat
 
     def inputs(self, flat: Any) -> Any:
@@ -407,13 +419,12 @@ class Conv2dFunction(Function):
         if self.method == "implicit_gemm":
             return self._implicit_forward(x, weight, bias, pads, (oh, ow))
         layout = _Layout.for_width(ow)
-        xp = array_module(x)
         padded = layout.padded(x, pads)  # (C, N, Hp, Wp) or (C, Hp, Wp, N)
         columns = _im2col(padded, layout, (kh, kw), (oh, ow), self.stride)  # (C, KH, KW, ...)
         give_buffer(padded)
         out = take_buffer(x, (f, *layout.dims(n, oh, ow)), x.dtype)
-        xp.matmul(weight.reshape(f, -1), columns.reshape(c * kh * kw, -1),
-                  out=out.reshape(f, -1))  # (F, N*OH*OW)
+        _parallel.matmul(weight.reshape(f, -1), columns.reshape(c * kh * kw, -1),
+                         out.reshape(f, -1))  # (F, N*OH*OW)
         result = layout.to_nchw(out)  # (N, F, OH, OW)
         if bias is not None:
             result += bias.reshape(1, f, 1, 1)
@@ -441,10 +452,14 @@ class Conv2dFunction(Function):
         inputs = grid.fill(x)
         taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1)).reshape(kh * kw, f, c)
         outputs = take_buffer(x, (f, grid.length), x.dtype)
-        for t, shift in enumerate(grid.shifts):
-            _blas.gemm(taps[t], inputs[:, shift:shift + grid.length], outputs,
-                       accumulate=t > 0)
-        result = grid.outputs(outputs, out_size).transpose(1, 0, 2, 3).copy()
+
+        def positions(start: int, stop: int) -> None:  # every tap, on a stretch of the grid
+            for t, shift in enumerate(grid.shifts):
+                _blas.gemm(taps[t], inputs[:, shift + start:shift + stop],
+                           outputs[:, start:stop], accumulate=t > 0)
+        _parallel.run(positions, _parallel.spans(
+            grid.length, _parallel.parts(weight.size * grid.length, _parallel.SPLIT_MACS), 64))
+        result = _copy_to_nchw(grid.outputs(outputs, out_size))
         give_buffer(outputs)
         if bias is not None:
             result += bias.reshape(1, f, 1, 1)
@@ -464,19 +479,36 @@ class Conv2dFunction(Function):
         grad = grad.astype(inputs.dtype, copy=False)
         spread = grid.spread(grad)  # zero at the thrown-away positions: they add nothing
         grad_w = grad_x = None
+        count = _parallel.parts(self.weight.size * grid.length, _parallel.SPLIT_MACS)
         if need_w:
-            per_tap = np.empty((kh * kw, f, c), dtype=inputs.dtype)
-            for t, shift in enumerate(grid.shifts):
-                _blas.gemm(spread, inputs[:, shift:shift + grid.length].T, per_tap[t])
-            grad_w = per_tap.reshape(kh, kw, f, c).transpose(2, 3, 0, 1).copy()
+            # Each part sums the taps' products over its own stretch of the grid.
+            stretches = _parallel.spans(grid.length, count, 64)
+            per_tap = [np.empty((kh * kw, f, c), dtype=inputs.dtype) for _ in stretches]
+
+            def weights(part: int, start: int, stop: int) -> None:
+                for t, shift in enumerate(grid.shifts):
+                    _blas.gemm(spread[:, start:stop], inputs[:, shift + start:shift + stop].T,
+                               per_tap[part][t])
+            _parallel.run(weights, [(i, *stretch) for i, stretch in enumerate(stretches)])
+            for extra in per_tap[1:]:
+                per_tap[0] += extra
+            grad_w = per_tap[0].reshape(kh, kw, f, c).transpose(2, 3, 0, 1).copy()
         if need_x:
             # Every input position lies in [shifts[0], shifts[0] + length), which the
             # first (unshifted) product overwrites; the borders are never read back.
+            # Each part adds every tap into its own stretch of those positions.
             scattered = take_buffer(inputs, inputs.shape, inputs.dtype)
-            for t, shift in enumerate(grid.shifts):
-                _blas.gemm(taps[t].T, spread, scattered[:, shift:shift + grid.length],
-                           accumulate=t > 0)
-            grad_x = grid.inputs(scattered).transpose(1, 0, 2, 3).copy()
+            first = grid.shifts[0]
+
+            def inputs_at(start: int, stop: int) -> None:
+                for t, shift in enumerate(grid.shifts):
+                    low, high = max(start, shift), min(stop, shift + grid.length)
+                    if high > low:
+                        _blas.gemm(taps[t].T, spread[:, low - shift:high - shift],
+                                   scattered[:, low:high], accumulate=t > 0)
+            _parallel.run(inputs_at, [(first + a, first + b)
+                                      for a, b in _parallel.spans(grid.length, count, 64)])
+            grad_x = _copy_to_nchw(grid.inputs(scattered))
             give_buffer(scattered)
         give_buffer(spread)
         if not self.retain_graph:
@@ -490,7 +522,6 @@ class Conv2dFunction(Function):
                           pads: tuple[tuple[int, int], tuple[int, int]],
                           out_size: tuple[int, int]) -> Any:
         """F(2x2, 3x3) (see :mod:`steepest.ops.winograd`); saves V and U for backward."""
-        xp = array_module(x)
         n = x.shape[0]
         f = weight.shape[0]
         tiles = winograd.tile_counts(*out_size)
@@ -498,7 +529,7 @@ class Conv2dFunction(Function):
         self.x, self.weight, self.has_bias, self.columns = x, weight, bias is not None, None
         v, u = self._winograd_operands()
         m = take_buffer(v, (16, f, v.shape[2]), v.dtype)
-        xp.matmul(u, v, out=m)
+        _parallel.matmul(u, v, m)
         give_buffer(v)
         result = winograd.output_from_tiles(m, (n, f, *out_size), tiles)
         give_buffer(m)
@@ -526,7 +557,6 @@ class Conv2dFunction(Function):
 
     def _winograd_backward(self, grad: Any) -> tuple[Any, ...]:
         """The adjoint of the forward transforms and products."""
-        xp = array_module(grad)
         need_x, need_w = self.needs_input_grad[:2]
         _, c, h, w = self.shape
         f = self.weight.shape[0]
@@ -534,14 +564,14 @@ class Conv2dFunction(Function):
         grad_w = grad_x = None
         if need_w:
             v, u = self._winograd_operands()
-            du = xp.matmul(dm, v.transpose(0, 2, 1))  # (16, F, C)
+            du = _parallel.product(dm, v.transpose(0, 2, 1))  # (16, F, C)
             give_buffer(v)
             grad_w = winograd.grad_of_filters(du, (f, c))
         else:
             u = winograd.transform_filters(self.weight)
         if need_x:
             dv = take_buffer(dm, (16, c, dm.shape[2]), dm.dtype)
-            xp.matmul(u.transpose(0, 2, 1), dm, out=dv)  # (16, C, T)
+            _parallel.matmul(u.transpose(0, 2, 1), dm, dv)  # (16, C, T)
             padded = winograd.grad_of_input(dv, self.padded_shape, self.tiles)
             give_buffer(dv)
             (top, _), (left, _) = self.pads
@@ -622,7 +652,6 @@ class Conv2dFunction(Function):
 
     def _grad_input_by_convolution(self, grad: Any) -> Any:
         """dL/dx at stride 1 as a full convolution with the flipped filters."""
-        xp = array_module(grad)
         f = grad.shape[1]
         _, c, h, w = self.shape
         kh, kw = self.weight.shape[2:]
@@ -633,7 +662,7 @@ class Conv2dFunction(Function):
         give_buffer(padded)
         flipped = self.weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(c, f * kh * kw)
         out = take_buffer(grad, (c, *columns.shape[3:]), grad.dtype)
-        xp.matmul(flipped, columns.reshape(f * kh * kw, -1), out=out.reshape(c, -1))
+        _parallel.matmul(flipped, columns.reshape(f * kh * kw, -1), out.reshape(c, -1))
         give_buffer(columns)
         grad_x = self.layout.to_nchw(out)  # (N, C, H, W)
         give_buffer(out)
@@ -641,22 +670,25 @@ class Conv2dFunction(Function):
 
     def _grad_input_by_col2im(self, grad_2d: Any, out_size: tuple[int, int]) -> Any:
         """dL/dx by scattering the column gradients back (any stride)."""
-        xp = array_module(grad_2d)
         layout = self.layout
         (oh, ow), (sh, sw) = out_size, self.stride
         n, c, h, w = self.shape
         f, _, kh, kw = self.weight.shape
         grad_columns = take_buffer(grad_2d, (c, kh, kw, *layout.dims(n, oh, ow)), grad_2d.dtype)
-        xp.matmul(self.weight.reshape(f, -1).T, grad_2d,
-                  out=grad_columns.reshape(c * kh * kw, -1))
+        _parallel.matmul(self.weight.reshape(f, -1).T, grad_2d,
+                         grad_columns.reshape(c * kh * kw, -1))
         (top, bottom), (left, right) = self.pads
         padded = take_buffer(grad_2d, (c, *layout.dims(n, h + top + bottom, w + left + right)),
                              grad_2d.dtype)
-        padded[...] = 0
-        for i in range(kh):  # col2im: scatter each offset's columns back, adding
-            for j in range(kw):
-                layout.window(padded, _window(i, oh, sh), _window(j, ow, sw))[...] += \
-                    grad_columns[:, i, j]
+
+        def channels(start: int, stop: int) -> None:
+            part = padded[start:stop]
+            part[...] = 0
+            for i in range(kh):  # col2im: scatter each offset's columns back, adding
+                for j in range(kw):
+                    layout.window(part, _window(i, oh, sh), _window(j, ow, sw))[...] += \
+                        grad_columns[start:stop, i, j]
+        _parallel.run(channels, _parallel.spans(c, _parallel.parts(grad_columns.size)))
         grad_x = layout.to_nchw(layout.window(padded, slice(top, top + h),
                                               slice(left, left + w)))
         give_buffer(grad_columns)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd import Function, Tensor, apply_binary, apply_unary
 from ..backend import array_module
+from . import _parallel
 
 
 def _data(x: Any) -> Any:
@@ -338,13 +339,20 @@ class ReLUFunction(Function):
     saves_inputs = False
 
     def forward(self, x: Any) -> Any:
-        self.out = array_module(x).maximum(x, 0)
+        xp = array_module(x)
+        if x.dtype.kind != "f":
+            self.out = xp.maximum(x, 0)
+        else:  # (in parts on steepest's threads when x is large)
+            self.out = _parallel.elementwise(lambda out, v: xp.maximum(v, 0, out=out),
+                                             xp.empty_like(x), x)
         return self.out
 
     def backward(self, grad: Any) -> Any:
         # The gradient at exactly 0 is 0 (as in PyTorch). maximum(x, 0) as a
         # general op would split it half and half there.
-        return grad * (self.out > 0)
+        xp = array_module(grad)
+        return _parallel.elementwise(lambda out, g, y: xp.multiply(g, y > 0, out=out),
+                                     xp.empty(grad.shape, dtype=grad.dtype), grad, self.out)
 
 
 def relu(x: Any) -> Tensor:

@@ -12,6 +12,7 @@ from typing import Any
 from .._validation import ShapeError, fmt_shape
 from ..autograd import Function, Tensor, apply_binary
 from ..backend import array_module
+from ._parallel import product
 
 
 def _matmul_error(a: Any, b: Any) -> ShapeError:
@@ -33,7 +34,7 @@ class MatMulFunction(Function):
                              f"{fmt_shape(a.shape)} and {fmt_shape(b.shape)} (use * to scale)")
         self.a, self.b = a, b
         try:
-            return a @ b
+            return product(a, b)
         except ValueError:
             raise _matmul_error(a, b) from None
 
@@ -52,11 +53,11 @@ class MatMulFunction(Function):
             g2 = xp.expand_dims(g2, -2)
         grad_a = grad_b = None
         if need_a:
-            grad_a = g2 @ xp.swapaxes(b2, -1, -2)
+            grad_a = product(g2, xp.swapaxes(b2, -1, -2))
             if a.ndim == 1:
                 grad_a = grad_a[..., 0, :]
         if need_b:
-            grad_b = xp.swapaxes(a2, -1, -2) @ g2
+            grad_b = product(xp.swapaxes(a2, -1, -2), g2)
             if b.ndim == 1:
                 grad_b = grad_b[..., 0]
         return grad_a, grad_b
@@ -96,16 +97,16 @@ class LinearFunction(Function):
             raise ShapeError(f"{owner}: `bias` must have shape ({weight.shape[0]},); got "
                              f"{fmt_shape(bias.shape)}")
         self.x, self.weight, self.has_bias = x, weight, bias is not None
-        out = x @ weight.T  # (..., out_features)
+        out = product(x, weight.T)  # (..., out_features)
         if bias is not None:
             out += bias
         return out
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         need_x, need_w = self.needs_input_grad[:2]
-        grad_x = grad @ self.weight if need_x else None  # (..., in_features)
+        grad_x = product(grad, self.weight) if need_x else None  # (..., in_features)
         grad_2d = grad.reshape(-1, grad.shape[-1])  # (m, out_features)
-        grad_w = grad_2d.T @ self.x.reshape(-1, self.x.shape[-1]) if need_w else None
+        grad_w = product(grad_2d.T, self.x.reshape(-1, self.x.shape[-1])) if need_w else None
         if not self.has_bias:
             return grad_x, grad_w
         return grad_x, grad_w, grad_2d.sum(axis=0)
@@ -158,15 +159,15 @@ def matmul_nt(a: Any, b: Any) -> Any:
         # Large results straight in row-major order: the product is as fast either
         # way, but transposing 2.4 M numbers afterwards costs 8-17 ms (a ResNet's
         # 512-channel weight gradient, which the optimiser reads row by row).
-        return a @ b.T
+        return product(a, b.T)
     if outputs >= 4096 or inner <= 2 * _INNER_BLOCK:
         # (b @ a.T).T, not a @ b.T: the same product, 10-40% faster in OpenBLAS for
         # the smaller conv weight-gradient shapes (measured with benchmarks/bench_cnn.py);
         # made row-major, cheap at these sizes, so no caller gets a transposed view.
-        return array_module(a).ascontiguousarray((b @ a.T).T)
-    out = a[:, :_INNER_BLOCK] @ b[:, :_INNER_BLOCK].T
+        return array_module(a).ascontiguousarray(product(b, a.T).T)
+    out = product(a[:, :_INNER_BLOCK], b[:, :_INNER_BLOCK].T)
     for start in range(_INNER_BLOCK, inner, _INNER_BLOCK):
-        out += a[:, start:start + _INNER_BLOCK] @ b[:, start:start + _INNER_BLOCK].T
+        out += product(a[:, start:start + _INNER_BLOCK], b[:, start:start + _INNER_BLOCK].T)
     return out
 
 

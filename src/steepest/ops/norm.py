@@ -6,7 +6,8 @@ from typing import Any
 
 from .._validation import ShapeError, fmt_shape, real
 from ..autograd import Function, Tensor, apply_unary
-from ..backend import array_module
+from ..backend import array_module, give_buffer, take_buffer
+from . import _parallel
 
 
 def _log_softmax(x: Any, axis: int) -> Any:
@@ -112,55 +113,72 @@ class BatchNormFunction(Function):
             if value.shape != (channels,):
                 raise ShapeError(f"{owner}: `{name}` must have shape ({channels},) for input "
                                  f"{fmt_shape(x.shape)}; got {fmt_shape(value.shape)}")
-        shape = (1, channels) if x.ndim == 2 else (1, channels, 1, 1)
+        shape = (1, -1) if x.ndim == 2 else (1, -1, 1, 1)  # a run of channels, broadcast
         m = x.size // channels
         use_batch = self.training or self.running_mean is None
+        if use_batch and m < 2:
+            raise ValueError(f"batch_norm: training needs more than one value per channel "
+                             f"to estimate a variance; got input {fmt_shape(x.shape)}")
         if use_batch:
-            if m < 2:
-                raise ValueError(f"batch_norm: training needs more than one value per channel "
-                                 f"to estimate a variance; got input {fmt_shape(x.shape)}")
-            mean = _per_channel_sum(x) / m
-            centered = x - mean.reshape(shape)
-            var = _per_channel_sum(centered, centered) / m  # biased: 1/m, for normalising
-            if self.training and self.running_mean is not None:
-                # The seed's exponentially weighted averages; the running variance uses
-                # the unbiased estimate m/(m-1) var, as PyTorch does.
-                self.running_mean *= self.momentum
-                self.running_mean += (1.0 - self.momentum) * mean
-                self.running_var *= self.momentum
-                self.running_var += (1.0 - self.momentum) * (m / (m - 1)) * var
+            mean, var = xp.empty(channels, dtype=x.dtype), xp.empty(channels, dtype=x.dtype)
         else:
             mean = self.running_mean.copy()  # (the running mean may change later)
-            centered = x - mean.reshape(shape)
             var = self.running_var
-        inv_std = 1.0 / xp.sqrt(var + self.eps)  # (C,)
-        scale = (gamma * inv_std).reshape(shape)
-        if xp.result_type(centered, scale) == centered.dtype:
-            out = centered  # normalised in place: x - mu is not kept for backward ...
-            out *= scale
-        else:  # (mixed dtypes promote, as NumPy would)
-            out = centered * scale
-        out += beta.reshape(shape)
-        # ... but recomputed there from x, which the graph holds anyway: keeping it would
-        # add one activation-sized array per batch norm (75 MB in a ResNet-18 at batch 32).
+        inv_std = xp.empty(channels, dtype=xp.result_type(x, var))
+        out = xp.empty(x.shape, dtype=xp.result_type(x, mean, gamma, beta, inv_std))
+
+        def channels_of(start: int, stop: int) -> None:
+            """Normalise channels [start, stop): x - mu into ``out``, then scaled and
+            shifted there in place (x - mu is not kept for backward: recomputed there
+            from x, which the graph holds anyway; keeping it would add one
+            activation-sized array per batch norm, 75 MB in a ResNet-18 at batch 32)."""
+            part = out[:, start:stop]
+            if use_batch:
+                mean[start:stop] = _per_channel_sum(x[:, start:stop]) / m
+            xp.subtract(x[:, start:stop], mean[start:stop].reshape(shape), out=part)
+            if use_batch:  # biased: 1/m, for normalising
+                var[start:stop] = _per_channel_sum(part, part) / m
+            inv_std[start:stop] = 1.0 / xp.sqrt(var[start:stop] + self.eps)
+            part *= (gamma[start:stop] * inv_std[start:stop]).reshape(shape)
+            part += beta[start:stop].reshape(shape)
+        _parallel.run(channels_of, _parallel.spans(channels, _parallel.parts(x.size)))
+        if self.training and self.running_mean is not None:
+            # The seed's exponentially weighted averages; the running variance uses
+            # the unbiased estimate m/(m-1) var, as PyTorch does.
+            self.running_mean *= self.momentum
+            self.running_mean += (1.0 - self.momentum) * mean
+            self.running_var *= self.momentum
+            self.running_var += (1.0 - self.momentum) * (m / (m - 1)) * var
         self.x, self.mean, self.inv_std, self.gamma = x, mean, inv_std, gamma
         self.shape, self.m, self.use_batch = shape, m, use_batch
         return out
 
     def backward(self, grad: Any) -> tuple[Any, Any, Any]:
-        shape, m, inv_std = self.shape, self.m, self.inv_std
-        centered = self.x - self.mean.reshape(shape)
-        grad_beta = _per_channel_sum(grad)
-        grad_gamma = _per_channel_sum(grad, centered) * inv_std  # sum(dy x_hat)
+        xp = array_module(grad)
+        shape, m, inv_std, x, mean = self.shape, self.m, self.inv_std, self.x, self.mean
+        channels = x.shape[1]
         scale = self.gamma * inv_std  # (C,)
-        grad_x = grad * scale.reshape(shape)
-        if not self.use_batch:
-            return grad_x, grad_gamma, grad_beta
-        # The closed form through the batch mean and variance:
-        # dx = gamma / sigma * (dy - mean(dy) - x_hat mean(dy x_hat)), x_hat = (x - mu) / sigma.
-        centered *= (scale * inv_std * grad_gamma / m).reshape(shape)
-        grad_x -= centered
-        grad_x -= (scale * grad_beta / m).reshape(shape)
+        grad_beta = xp.empty(channels, dtype=grad.dtype)
+        grad_gamma = xp.empty(channels, dtype=xp.result_type(grad, x, inv_std))
+        grad_x = xp.empty(grad.shape, dtype=xp.result_type(grad, scale))
+        centered = take_buffer(x, x.shape, xp.result_type(x, mean))
+
+        def channels_of(start: int, stop: int) -> None:
+            """Channels [start, stop), in closed form through the batch mean and variance:
+            dx = gamma / sigma * (dy - mean(dy) - x_hat mean(dy x_hat)),
+            x_hat = (x - mu) / sigma."""
+            dy, dx, c = grad[:, start:stop], grad_x[:, start:stop], centered[:, start:stop]
+            xp.subtract(x[:, start:stop], mean[start:stop].reshape(shape), out=c)
+            grad_beta[start:stop] = _per_channel_sum(dy)
+            grad_gamma[start:stop] = _per_channel_sum(dy, c) * inv_std[start:stop]  # sum(dy x_hat)
+            k = scale[start:stop]
+            xp.multiply(dy, k.reshape(shape), out=dx)
+            if self.use_batch:
+                c *= (k * inv_std[start:stop] * grad_gamma[start:stop] / m).reshape(shape)
+                dx -= c
+                dx -= (k * grad_beta[start:stop] / m).reshape(shape)
+        _parallel.run(channels_of, _parallel.spans(channels, _parallel.parts(x.size)))
+        give_buffer(centered)
         return grad_x, grad_gamma, grad_beta
 
 

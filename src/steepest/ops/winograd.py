@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module, give_buffer, take_buffer
+from . import _parallel
 
 # The transform matrices of F(2x2, 3x3) (Lavin and Gray, section 4.1).
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
@@ -61,7 +62,7 @@ def transform_filters(weight: Any) -> Any:
     """U = G g G^T for every filter: (F, C, 3, 3) -> (16, F, C)."""
     f, c = weight.shape[:2]
     flat = weight.reshape(f * c, 9).T  # (9, F*C)
-    return (_matrix(FILTER, weight) @ flat).reshape(16, f, c)
+    return _parallel.product(_matrix(FILTER, weight), flat).reshape(16, f, c)
 
 
 def transform_input(padded: Any, tiles: tuple[int, int]) -> Any:
@@ -69,15 +70,17 @@ def transform_input(padded: Any, tiles: tuple[int, int]) -> Any:
 
     V is a scratch-pool array (see the module's note).
     """
-    xp = array_module(padded)
     th, tw = tiles
     c, n = padded.shape[:2]
     d = take_buffer(padded, (4, 4, c, n, th, tw), padded.dtype)
-    for i in range(4):  # gather: the tiles overlap by two, 16 strided copies
-        for j in range(4):
-            d[i, j] = padded[:, :, i:i + 2 * th:2, j:j + 2 * tw:2]
+
+    def gather(start: int, stop: int) -> None:  # the tiles overlap by two: 16 strided copies
+        for i in range(4):
+            for j in range(4):
+                d[i, j, start:stop] = padded[start:stop, :, i:i + 2 * th:2, j:j + 2 * tw:2]
+    _parallel.run(gather, _parallel.spans(c, _parallel.parts(d.size)))
     v = take_buffer(padded, (16, c, n * th * tw), padded.dtype)
-    xp.matmul(_matrix(INPUT, padded), d.reshape(16, -1), out=v.reshape(16, -1))
+    _parallel.matmul(_matrix(INPUT, padded), d.reshape(16, -1), v.reshape(16, -1))
     give_buffer(d)
     return v
 
@@ -87,9 +90,9 @@ def output_from_tiles(m: Any, shape: tuple[int, int, int, int], tiles: tuple[int
     xp = array_module(m)
     n, f, oh, ow = shape
     th, tw = tiles
-    y = (_matrix(OUTPUT, m) @ m.reshape(16, -1)).reshape(2, 2, f, n, th, tw)
+    y = _parallel.product(_matrix(OUTPUT, m), m.reshape(16, -1)).reshape(2, 2, f, n, th, tw)
     out = xp.empty((n, f, th, 2, tw, 2), dtype=m.dtype)
-    out[...] = y.transpose(3, 2, 4, 0, 5, 1)  # (N, F, TH, 2, TW, 2)
+    _parallel.assign(out, y.transpose(3, 2, 4, 0, 5, 1), axis=1)  # (N, F, TH, 2, TW, 2)
     return xp.ascontiguousarray(out.reshape(n, f, 2 * th, 2 * tw)[:, :, :oh, :ow])
 
 
@@ -98,19 +101,21 @@ def grad_of_tiles(grad: Any, tiles: tuple[int, int]) -> Any:
 
     dM is a scratch-pool array (see the module's note).
     """
-    xp = array_module(grad)
     n, f, oh, ow = grad.shape
     th, tw = tiles
     dy = take_buffer(grad, (2, 2, f, n, th, tw), grad.dtype)
     if (oh, ow) != (2 * th, 2 * tw):  # odd sizes: the cropped outputs have no gradient
         dy[...] = 0
     # dy[a, b, f, n, i, j] = grad[n, f, 2i + a, 2j + b]
-    for a in range(2):
-        for b in range(2):
-            rows, cols = (oh - a + 1) // 2, (ow - b + 1) // 2
-            dy[a, b, :, :, :rows, :cols] = grad[:, :, a::2, b::2].transpose(1, 0, 2, 3)
+    def gather(start: int, stop: int) -> None:
+        for a in range(2):
+            for b in range(2):
+                rows, cols = (oh - a + 1) // 2, (ow - b + 1) // 2
+                dy[a, b, start:stop, :, :rows, :cols] = \
+                    grad[:, start:stop, a::2, b::2].transpose(1, 0, 2, 3)
+    _parallel.run(gather, _parallel.spans(f, _parallel.parts(dy.size)))
     dm = take_buffer(grad, (16, f, n * th * tw), grad.dtype)
-    xp.matmul(_matrix(OUTPUT, grad).T, dy.reshape(4, -1), out=dm.reshape(16, -1))
+    _parallel.matmul(_matrix(OUTPUT, grad).T, dy.reshape(4, -1), dm.reshape(16, -1))
     give_buffer(dy)
     return dm
 
@@ -122,7 +127,7 @@ def grad_of_filters(du: Any, shape: tuple[int, int]) -> Any:
     # Written straight into (F, C, 3, 3) order: the transpose of a (9, F*C) product
     # would cost a 10-20 ms strided copy at 512 channels when the gradient is stored.
     out = xp.empty((f, c, 3, 3), dtype=du.dtype)
-    xp.matmul(du.reshape(16, f * c).T, _matrix(FILTER, du), out=out.reshape(f * c, 9))
+    _parallel.matmul(du.reshape(16, f * c).T, _matrix(FILTER, du), out.reshape(f * c, 9))
     return out
 
 
@@ -133,16 +138,19 @@ def grad_of_input(dv: Any, padded_shape: tuple[int, int, int, int],
     Neighbouring tiles overlap by two rows and columns, so their gradients add. The
     result is a scratch-pool array (see the module's note).
     """
-    xp = array_module(dv)
     c, n = padded_shape[:2]
     th, tw = tiles
     dd = take_buffer(dv, (4, 4, c, n, th, tw), dv.dtype)
-    xp.matmul(_matrix(INPUT, dv).T, dv.reshape(16, -1), out=dd.reshape(16, -1))
+    _parallel.matmul(_matrix(INPUT, dv).T, dv.reshape(16, -1), dd.reshape(16, -1))
     out = take_buffer(dv, padded_shape, dv.dtype)
-    out[...] = 0
-    for i in range(4):  # scatter: 16 strided additions
-        for j in range(4):
-            out[:, :, i:i + 2 * th:2, j:j + 2 * tw:2] += dd[i, j]
+
+    def scatter(start: int, stop: int) -> None:  # 16 strided additions
+        part = out[start:stop]
+        part[...] = 0
+        for i in range(4):
+            for j in range(4):
+                part[:, :, i:i + 2 * th:2, j:j + 2 * tw:2] += dd[i, j, start:stop]
+    _parallel.run(scatter, _parallel.spans(c, _parallel.parts(out.size)))
     give_buffer(dd)
     return out
 

@@ -26,6 +26,7 @@ import numpy as np
 from .._validation import fmt_shape, real
 from ..autograd import Tensor
 from ..backend import array_module, to_device
+from ..ops import _parallel
 from .schedules import Schedule, schedule_from_config
 
 
@@ -551,12 +552,30 @@ class _FlatStore:
         xp = array_module(data)
         size = min(_FLAT_PIECE if xp is np else stop - start, stop - start)
         # Scratch for one piece (the gathered gradient, the rule's "_" buffers, weight
-        # decay), kept between steps: fresh arrays would page-fault on every step.
+        # decay) per part, kept between steps: fresh arrays would page-fault on every step.
         names = ("_grad", *self.scratch, *(("_decayed",) if weight_decay else ()))
-        for name in names:
-            if name not in self.pieces or self.pieces[name].size < size:
-                self.pieces[name] = xp.empty(size, dtype=data.dtype)
-        scratch = {name: self.pieces[name][:size] for name in names}
+        stretches = [(start + a, start + b) for a, b in _parallel.spans(
+            stop - start, _parallel.parts(stop - start) if xp is np else 1, size)]
+        scratches = []
+        for part in range(len(stretches)):
+            for name in names:
+                key = f"{name}:{part}"
+                if key not in self.pieces or self.pieces[key].size < size:
+                    self.pieces[key] = xp.empty(size, dtype=data.dtype)
+            scratches.append({name: self.pieces[f"{name}:{part}"][:size] for name in names})
+
+        def stretch(part: int, first: int, last: int) -> None:
+            self._update_stretch(optimizer, sources, first, last, size, scratches[part], t, lr,
+                                 weight_decay)
+        _parallel.run(stretch, [(i, *span) for i, span in enumerate(stretches)])
+
+    def _update_stretch(self, optimizer: Optimizer, sources: list[Any], start: int, stop: int,
+                        size: int, scratch: dict[str, Any], t: int, lr: float,
+                        weight_decay: float) -> None:
+        """Update elements [start, stop), ``size`` at a time, through ``scratch``."""
+        data = self.data
+        xp = array_module(data)
+        scratch = dict(scratch)
         grad = scratch.pop("_grad")
         decayed = scratch.pop("_decayed", None)
         offsets = self.offsets

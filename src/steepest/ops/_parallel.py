@@ -2,25 +2,28 @@
 
 NumPy runs element-wise work (a batch norm's passes, ReLU, layout copies, an
 optimiser's update) on one core; only its BLAS products use the others. PyTorch
-threads both, and on a 2-core machine that alone is up to half a step. This module
-splits a kernel's work into parts and runs them on a small pool of threads: NumPy
-releases the GIL inside its loops and :mod:`ctypes` around a BLAS call, so the parts
-run at once.
+threads both. This module cuts a kernel's work into parts and runs them at once on a
+small pool of threads: NumPy releases the GIL inside its loops and :mod:`ctypes`
+around a BLAS call.
 
-BLAS's own thread pool cannot share the cores with ours: after each threaded product
-its workers spin for a while waiting for the next one, and a spinning worker takes
-half a core from an element-wise part (measured: a product followed by two-thread
-element-wise work took longer than the same work on one thread). So while a kernel's
-parts run, NumPy's OpenBLAS is held at one thread, and the kernels split their large
-products themselves (:func:`matmul`, :func:`gemm`); outside steepest's kernels
-OpenBLAS keeps whatever thread count it had, and its idle workers go to sleep.
+BLAS's own thread pool cannot share the cores with ours. After each threaded product
+its workers spin for about a tenth of a second, waiting for the next one. A spinning
+worker takes half a core from an element-wise part: a two-thread pass over 8 MB took
+7 ms instead of 1.9 ms on one thread. So while steepest's threads are on (see
+:func:`parts`), every product steepest runs holds NumPy's OpenBLAS at one thread
+(:func:`steepest.ops._blas.one_thread`), and steepest cuts large products itself
+(:func:`matmul`, and the implicit GEMM in :mod:`steepest.ops.conv`). Outside
+steepest's kernels, OpenBLAS keeps its own thread count.
 
-How many threads: as many as NumPy's OpenBLAS is set to use (``OPENBLAS_NUM_THREADS``,
-``OMP_NUM_THREADS`` or threadpoolctl decide, for NumPy and steepest alike). Where
-steepest has no handle on NumPy's BLAS (:func:`steepest.ops._blas.available` is
-False, or ``STEEPEST_NO_BLAS=1``), or a kernel runs inside another kernel's part, or
-another thread is using the pool, the parts run one after another on the calling
-thread: the same numbers, one core.
+How many threads: as many as NumPy's OpenBLAS is set to use. ``OPENBLAS_NUM_THREADS``,
+``OMP_NUM_THREADS`` or threadpoolctl set it for NumPy and steepest alike. In these
+cases the parts run one after another on the calling thread (the same numbers, one
+core):
+
+- steepest has no handle on NumPy's BLAS (:func:`steepest.ops._blas.available` is
+  False, or ``STEEPEST_NO_BLAS=1``);
+- a kernel runs inside another kernel's part;
+- another thread is using the pool.
 """
 
 from __future__ import annotations
@@ -128,11 +131,13 @@ def parts(size: int, minimum: int | None = None) -> int:
     """
     global _active_until
     minimum = MIN_PART if minimum is None else minimum
-    if _state.inside or size < 2 * minimum or threads() < 2:
+    if size < 2 * minimum or _state.inside:
         return 1
     if size >= SWITCH_ON * minimum:
+        if threads() < 2:
+            return 1
         _active_until = time.monotonic() + ACTIVE
-    elif not active():
+    elif time.monotonic() >= _active_until:
         return 1
     return max(1, min(threads(), size // minimum))
 
@@ -270,9 +275,13 @@ def product(a: Any, b: Any) -> Any:
     """
     if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim
             and a.ndim in (2, 3) and a.shape[:-2] == b.shape[:-2]
-            and a.shape[-1] == b.shape[-2] and a.dtype == b.dtype and a.dtype.kind == "f"):
+            and a.shape[-1] == b.shape[-2] and a.dtype == b.dtype and a.dtype.kind == "f"
+            and parts(a.size * b.shape[-1], SPLIT_MACS) > 1):
         out = np.empty((*a.shape[:-1], b.shape[-1]), dtype=a.dtype)
         return matmul(a, b, out)
+    if time.monotonic() < _active_until:
+        with _blas.one_thread():
+            return a @ b
     return a @ b
 
 

@@ -445,7 +445,7 @@ class _FlatStore:
         self.saved = [name for name in optimizer.buffers if not name.startswith("_")]
         self.scratch = [name for name in optimizer.buffers if name.startswith("_")]
         self.buffers = {name: xp.zeros(total, dtype=first.dtype) for name in self.saved}
-        self.pieces: dict[str, Any] = {}
+        self.pieces: list[dict[str, Any]] = []  # per part of a threaded update
         self.views: list[tuple[Any, dict[str, Any]]] = []
         for i, p, start, stop in zip(members, params, self.offsets, self.offsets[1:]):
             view = self.data[start:stop].reshape(p.data.shape)
@@ -554,20 +554,23 @@ class _FlatStore:
         # Scratch for one piece (the gathered gradient, the rule's "_" buffers, weight
         # decay) per part, kept between steps: fresh arrays would page-fault on every step.
         names = ("_grad", *self.scratch, *(("_decayed",) if weight_decay else ()))
-        stretches = [(start + a, start + b) for a, b in _parallel.spans(
-            stop - start, _parallel.parts(stop - start) if xp is np else 1, size)]
-        scratches = []
-        for part in range(len(stretches)):
+        count = _parallel.parts(stop - start) if xp is np else 1
+        stretches = [(start + a, start + b) for a, b in _parallel.spans(stop - start, count, size)]
+        while len(self.pieces) < len(stretches):
+            self.pieces.append({})
+        for pieces in self.pieces[:len(stretches)]:
             for name in names:
-                key = f"{name}:{part}"
-                if key not in self.pieces or self.pieces[key].size < size:
-                    self.pieces[key] = xp.empty(size, dtype=data.dtype)
-            scratches.append({name: self.pieces[f"{name}:{part}"][:size] for name in names})
+                if name not in pieces or pieces[name].size < size:
+                    pieces[name] = xp.empty(size, dtype=data.dtype)
 
         def stretch(part: int, first: int, last: int) -> None:
-            self._update_stretch(optimizer, sources, first, last, size, scratches[part], t, lr,
+            scratch = {name: self.pieces[part][name][:size] for name in names}
+            self._update_stretch(optimizer, sources, first, last, size, scratch, t, lr,
                                  weight_decay)
-        _parallel.run(stretch, [(i, *span) for i, span in enumerate(stretches)])
+        if len(stretches) == 1:
+            stretch(0, start, stop)
+        else:
+            _parallel.run(stretch, [(i, *span) for i, span in enumerate(stretches)])
 
     def _update_stretch(self, optimizer: Optimizer, sources: list[Any], start: int, stop: int,
                         size: int, scratch: dict[str, Any], t: int, lr: float,
@@ -575,7 +578,6 @@ class _FlatStore:
         """Update elements [start, stop), ``size`` at a time, through ``scratch``."""
         data = self.data
         xp = array_module(data)
-        scratch = dict(scratch)
         grad = scratch.pop("_grad")
         decayed = scratch.pop("_decayed", None)
         offsets = self.offsets

@@ -26,6 +26,19 @@ def torch_threads():
     return torch
 
 
+def settle(seconds: float = 0.2) -> None:
+    """Wait for the other framework's idle threads to stop spinning before a timing.
+
+    After a threaded product OpenBLAS's workers spin for about a tenth of a second
+    waiting for the next one (PyTorch's OpenMP threads briefly too), and a spinning
+    worker takes half a core from whatever is timed next. Interleaved timings without
+    this pause charged one framework for the other's spinning workers: PyTorch's
+    ResNet-18 step measured 569-582 ms right after steepest's steps that left
+    OpenBLAS spinning and 518-546 ms after steps that did not.
+    """
+    time.sleep(seconds)
+
+
 def median_time(fn: Callable[[], object], repeat: int = 7, number: int = 1,
                 warmup: int = 1) -> float:
     """Median wall-clock seconds of ``number`` calls, over ``repeat`` runs."""

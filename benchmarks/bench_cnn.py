@@ -20,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from _common import THREADS, median_time, print_table, torch_models, torch_threads
+from _common import THREADS, median_time, print_table, settle, torch_models, torch_threads
 
 import steepest as st
 import steepest.functional as F
@@ -118,8 +118,10 @@ def lenet_epoch(torch) -> tuple[float, float]:
         return time.perf_counter() - start
 
     ours_times, theirs_times = [], []
-    for _ in range(5):  # interleaved
+    for _ in range(5):  # interleaved, each after the other's threads went idle
+        settle()
         ours_times.append(ours())
+        settle()
         theirs_times.append(theirs())
     return float(np.median(ours_times)), float(np.median(theirs_times))
 
@@ -150,8 +152,10 @@ def resnet_step(torch, profile: bool) -> tuple[float, float, int, int]:
     ours_times, theirs_times = [], []
     ours()
     theirs()
-    for _ in range(7):  # interleaved
+    for _ in range(7):  # interleaved, each after the other's threads went idle
+        settle()
         ours_times.append(median_time(ours, repeat=1, warmup=0))
+        settle()
         theirs_times.append(median_time(theirs, repeat=1, warmup=0))
     if profile:
         profiler = cProfile.Profile()

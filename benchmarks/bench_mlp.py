@@ -17,7 +17,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import THREADS, median_time, print_table, torch_threads
+from _common import THREADS, median_time, print_table, settle, torch_threads
 
 import steepest as st
 
@@ -113,6 +113,7 @@ def main() -> None:
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in runners}
     for _ in range(5):  # interleaved, so drifts in machine load hit all three alike
         for name, run in runners.items():
+            settle()  # the previous one's threads idle first
             runs[name].append(run())
     results = {name: (float(np.median([r[0] for r in rs])), rs[-1][1])
                for name, rs in runs.items()}

@@ -35,7 +35,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import THREADS, torch_models, torch_threads  # noqa: E402
+from _common import THREADS, settle, torch_models, torch_threads  # noqa: E402
 
 import steepest as st  # noqa: E402
 from steepest.transfer import (  # noqa: E402
@@ -232,6 +232,7 @@ def speed() -> None:
         step_ours(), step_theirs()  # warm-up
         for _ in range(5):
             for key, step in (("ours", step_ours), ("theirs", step_theirs)):
+                settle()  # the other's threads idle first
                 start = time.perf_counter()
                 step()
                 times[key].append(time.perf_counter() - start)

@@ -137,8 +137,12 @@ def test_the_threads_switch_on_with_large_work_and_off_after_a_while(monkeypatch
     monkeypatch.setattr(_parallel, "ACTIVE", 0.2)
     minimum = _parallel.MIN_PART
     assert _parallel.parts(4 * minimum) == 1  # mid-sized work: off
+    huge_product = 100 * _parallel.SPLIT_MACS
+    assert _parallel.parts(huge_product, _parallel.SPLIT_MACS) == 1  # products never switch on
+    assert not _parallel.active()
     assert _parallel.parts(_parallel.SWITCH_ON * minimum) == 2  # large work switches on
     assert _parallel.active() and _parallel.parts(4 * minimum) == 2
+    assert _parallel.parts(huge_product, _parallel.SPLIT_MACS) == 2  # while on, they are cut
     assert _parallel.parts(minimum) == 1  # too small to cut, on or off
     time.sleep(0.25)
     assert not _parallel.active() and _parallel.parts(4 * minimum) == 1

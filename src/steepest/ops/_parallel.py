@@ -104,7 +104,7 @@ def threads() -> int:
     return _blas.threads()
 
 
-# Work of at least this many times a part's minimum switches the threads on, for
+# Element-wise work of at least this many times MIN_PART switches the threads on, for
 # ACTIVE seconds after the last such kernel (see parts).
 SWITCH_ON = 8
 ACTIVE = 0.25
@@ -118,22 +118,23 @@ def active() -> bool:
 
 
 def parts(size: int, minimum: int | None = None) -> int:
-    """How many parts to cut ``size`` numbers of work into: :func:`threads`, but none
-    smaller than ``minimum``, and 1 while the threads are off or inside a part.
+    """How many parts to cut ``size`` numbers of element-wise work (or, with
+    ``minimum=SPLIT_MACS``, a product of ``size`` multiply-adds) into: :func:`threads`,
+    but none smaller than ``minimum``, and 1 while the threads are off or inside a part.
 
-    The threads switch on when a kernel's work is :data:`SWITCH_ON` times the minimum
-    (a ResNet's convolutions and batch norms at batch 32: activations of 2 M numbers)
-    and stay on while such kernels keep coming. While they are on, every product
-    steepest runs holds NumPy's OpenBLAS at one thread (see the module's note), which
-    slows the mid-sized products of small networks (a LeNet-5's, an MLP's) by up to
-    1.4x; so those, whose element-wise work is too small to gain from threads, keep
-    OpenBLAS's threads.
+    Element-wise work of :data:`SWITCH_ON` times :data:`MIN_PART` numbers (a ResNet's
+    batch norms at batch 32 on 32x32 maps: 2 M numbers) switches the threads on; they
+    stay on while such kernels keep coming. While they are on, every product steepest
+    runs holds NumPy's OpenBLAS at one thread (see the module's note), which slows
+    mid-sized products: the LeNet-5 and MLP epochs took 1.3-1.4x longer so. Networks
+    without large element-wise work (those, and a ResNet-50 on 64x64 images at batch
+    8) gain nothing from the threads, so they keep OpenBLAS's own.
     """
     global _active_until
     minimum = MIN_PART if minimum is None else minimum
     if size < 2 * minimum or _state.inside:
         return 1
-    if size >= SWITCH_ON * minimum:
+    if minimum == MIN_PART and size >= SWITCH_ON * minimum:
         if threads() < 2:
             return 1
         _active_until = time.monotonic() + ACTIVE

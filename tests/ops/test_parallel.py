@@ -64,6 +64,36 @@ def test_an_error_in_any_part_is_raised_after_every_part_finished(threaded, fail
     assert out.tolist() == [1, 1, 1, 1]
 
 
+def test_when_every_part_fails_the_callers_error_is_raised_and_none_is_left_over(
+        threaded) -> None:
+    def part(i: int) -> None:
+        raise (KeyError if i == 0 else IndexError)(f"part {i}")
+    with pytest.raises(KeyError):
+        _parallel.run(part, [(0,), (1,)])
+    _parallel.run(lambda i: None, [(0,), (1,)])  # the worker's IndexError is not raised later
+
+
+def test_an_interrupt_while_waiting_is_raised_once_the_parts_have_finished() -> None:
+    class Done:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def acquire(self) -> bool:
+            self.calls += 1
+            if self.calls == 1:
+                raise KeyboardInterrupt  # Ctrl-C while the worker's part still runs
+            return True
+
+    class FakeWorker:
+        def __init__(self) -> None:
+            self.done, self.error = Done(), ValueError("stale")
+
+    workers = [FakeWorker(), FakeWorker()]
+    with pytest.raises(KeyboardInterrupt):
+        _parallel._wait(workers)  # type: ignore[arg-type]
+    assert [w.done.calls for w in workers] == [2, 2]  # every part was waited for
+
+
 def test_a_kernel_inside_a_part_runs_its_parts_in_turn(threaded) -> None:
     inner_threads = []
 

@@ -143,6 +143,12 @@ def parts(size: int, minimum: int | None = None) -> int:
     return max(1, min(threads(), size // minimum))
 
 
+def parts_of(array: Any) -> int:
+    """:func:`parts` for element-wise work over ``array``: 1 unless it is a NumPy array
+    (a GPU array's kernels run on the device)."""
+    return parts(array.size) if type(array) is np.ndarray else 1
+
+
 def _held() -> contextlib.AbstractContextManager[None]:
     """OpenBLAS at one thread while steepest's threads are on (no change otherwise)."""
     return _blas.one_thread() if active() else contextlib.nullcontext()
@@ -189,16 +195,33 @@ def run(function: Callable[..., None], arguments: Sequence[tuple[Any, ...]]) -> 
             _state.inside = True
             try:
                 function(*arguments[0])
-            finally:
+            finally:  # (the caller's error, if any, goes before the workers')
                 _state.inside = False
-                for worker in busy:
-                    worker.done.acquire()
-        for worker in busy:
-            error, worker.error = worker.error, None
-            if error is not None:
-                raise error
+                errors = _wait(busy)
+        if errors:
+            raise errors[0]
     finally:
         _dispatch.release()
+
+
+def _wait(workers: list[_Worker]) -> list[BaseException]:
+    """Wait until every worker finished its part; their errors, cleared. An interrupt
+    (Ctrl-C) while waiting is raised only once they all have: a part still running
+    could otherwise write into scratch memory that the next kernel is given."""
+    interrupted: BaseException | None = None
+    for worker in workers:
+        while True:
+            try:
+                worker.done.acquire()
+                break
+            except BaseException as error:  # KeyboardInterrupt: the part is still running
+                interrupted = interrupted or error
+    if interrupted is not None:
+        raise interrupted
+    errors = [worker.error for worker in workers if worker.error is not None]
+    for worker in workers:
+        worker.error = None
+    return errors
 
 
 def _bind(function: Callable[..., None], args: tuple[Any, ...]) -> Callable[[], None]:
@@ -298,7 +321,7 @@ def assign(target: Any, source: Any, axis: int = 0) -> None:
         >>> out[2]
         array([2., 5.])
     """
-    count = parts(target.size) if type(target) is np.ndarray else 1
+    count = parts_of(target)
     if count == 1:
         target[...] = source
         return
@@ -321,7 +344,7 @@ def elementwise(function: Callable[..., Any], out: Any, *inputs: Any) -> Any:
         >>> elementwise(lambda o, v: np.maximum(v, 0, out=o), np.empty(2), x)
         array([0., 2.])
     """
-    count = parts(out.size) if type(out) is np.ndarray else 1
+    count = parts_of(out)
     if count == 1 or not all(type(a) is np.ndarray and a.shape == out.shape
                              and a.flags.c_contiguous for a in (out, *inputs)):
         function(out, *inputs)

@@ -194,11 +194,11 @@ def _im2col(padded: Any, layout: _Layout, kernel: tuple[int, int], out_size: tup
     columns = take_buffer(padded, (c, kh, kw, *layout.dims(n, oh, ow)), padded.dtype)
 
     def channels(start: int, stop: int) -> None:
+        source, target = padded[start:stop], columns[start:stop]
         for i in range(kh):
             for j in range(kw):
-                columns[start:stop, i, j] = layout.window(
-                    padded[start:stop], _window(i, oh, sh), _window(j, ow, sw))
-    _parallel.run(channels, _parallel.spans(c, _parallel.parts(columns.size)))
+                target[:, i, j] = layout.window(source, _window(i, oh, sh), _window(j, ow, sw))
+    _parallel.run(channels, _parallel.spans(c, _parallel.parts_of(columns)))
     return columns
 
 
@@ -682,13 +682,13 @@ class Conv2dFunction(Function):
                              grad_2d.dtype)
 
         def channels(start: int, stop: int) -> None:
-            part = padded[start:stop]
-            part[...] = 0
+            target, source = padded[start:stop], grad_columns[start:stop]
+            target[...] = 0
             for i in range(kh):  # col2im: scatter each offset's columns back, adding
                 for j in range(kw):
-                    layout.window(part, _window(i, oh, sh), _window(j, ow, sw))[...] += \
-                        grad_columns[start:stop, i, j]
-        _parallel.run(channels, _parallel.spans(c, _parallel.parts(grad_columns.size)))
+                    layout.window(target, _window(i, oh, sh), _window(j, ow, sw))[...] += \
+                        source[:, i, j]
+        _parallel.run(channels, _parallel.spans(c, _parallel.parts_of(grad_columns)))
         grad_x = layout.to_nchw(layout.window(padded, slice(top, top + h),
                                               slice(left, left + w)))
         give_buffer(grad_columns)

@@ -75,10 +75,11 @@ def transform_input(padded: Any, tiles: tuple[int, int]) -> Any:
     d = take_buffer(padded, (4, 4, c, n, th, tw), padded.dtype)
 
     def gather(start: int, stop: int) -> None:  # the tiles overlap by two: 16 strided copies
+        source, target = padded[start:stop], d[:, :, start:stop]
         for i in range(4):
             for j in range(4):
-                d[i, j, start:stop] = padded[start:stop, :, i:i + 2 * th:2, j:j + 2 * tw:2]
-    _parallel.run(gather, _parallel.spans(c, _parallel.parts(d.size)))
+                target[i, j] = source[:, :, i:i + 2 * th:2, j:j + 2 * tw:2]
+    _parallel.run(gather, _parallel.spans(c, _parallel.parts_of(d)))
     v = take_buffer(padded, (16, c, n * th * tw), padded.dtype)
     _parallel.matmul(_matrix(INPUT, padded), d.reshape(16, -1), v.reshape(16, -1))
     give_buffer(d)
@@ -113,7 +114,7 @@ def grad_of_tiles(grad: Any, tiles: tuple[int, int]) -> Any:
                 rows, cols = (oh - a + 1) // 2, (ow - b + 1) // 2
                 dy[a, b, start:stop, :, :rows, :cols] = \
                     grad[:, start:stop, a::2, b::2].transpose(1, 0, 2, 3)
-    _parallel.run(gather, _parallel.spans(f, _parallel.parts(dy.size)))
+    _parallel.run(gather, _parallel.spans(f, _parallel.parts_of(dy)))
     dm = take_buffer(grad, (16, f, n * th * tw), grad.dtype)
     _parallel.matmul(_matrix(OUTPUT, grad).T, dy.reshape(4, -1), dm.reshape(16, -1))
     give_buffer(dy)
@@ -145,12 +146,12 @@ def grad_of_input(dv: Any, padded_shape: tuple[int, int, int, int],
     out = take_buffer(dv, padded_shape, dv.dtype)
 
     def scatter(start: int, stop: int) -> None:  # 16 strided additions
-        part = out[start:stop]
-        part[...] = 0
+        target, source = out[start:stop], dd[:, :, start:stop]
+        target[...] = 0
         for i in range(4):
             for j in range(4):
-                part[:, :, i:i + 2 * th:2, j:j + 2 * tw:2] += dd[i, j, start:stop]
-    _parallel.run(scatter, _parallel.spans(c, _parallel.parts(out.size)))
+                target[:, :, i:i + 2 * th:2, j:j + 2 * tw:2] += source[i, j]
+    _parallel.run(scatter, _parallel.spans(c, _parallel.parts_of(out)))
     give_buffer(dd)
     return out
 

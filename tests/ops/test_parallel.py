@@ -317,7 +317,7 @@ def test_a_flat_update_in_parts_gives_the_same_numbers_as_in_one(monkeypatch, na
 @needs_blas
 def test_a_resnet_learns_the_same_gradients_on_steepests_threads(threaded) -> None:
     # A whole training step through every threaded kernel (convolutions, batch norm,
-    # ReLU, the residual sums), in float64, against the same step in one thread.
+    # ReLU, the products), in float64, against the same step in one thread.
     st.set_default_dtype("float64")
 
     def gradients(cut: bool) -> list[np.ndarray]:

@@ -143,6 +143,12 @@ def parts(size: int, minimum: int | None = None) -> int:
     return max(1, min(threads(), size // minimum))
 
 
+def cuttable(array: Any) -> bool:
+    """Whether element-wise work over ``array`` could be cut into parts: a NumPy array
+    of at least two parts' worth (a cheap test that keeps tiny ops on their fast path)."""
+    return type(array) is np.ndarray and array.size >= 2 * MIN_PART
+
+
 def parts_of(array: Any) -> int:
     """:func:`parts` for element-wise work over ``array``: 1 unless it is a NumPy array
     (a GPU array's kernels run on the device)."""

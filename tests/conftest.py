@@ -43,5 +43,6 @@ def threaded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(_blas, "threads", lambda: 2)
     monkeypatch.setattr(_parallel, "MIN_PART", 4)
-    monkeypatch.setattr(_parallel, "SPLIT_MACS", 4)
+    monkeypatch.setattr(_parallel, "SPLIT_MACS", 16)
+    monkeypatch.setattr(_parallel, "ACTIVE", float("inf"))  # on for the whole test
     monkeypatch.setattr(_parallel, "_active_until", float("inf"))

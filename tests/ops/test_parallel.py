@@ -94,6 +94,62 @@ def test_an_interrupt_while_waiting_is_raised_once_the_parts_have_finished() -> 
     assert [w.done.calls for w in workers] == [2, 2]  # every part was waited for
 
 
+def test_an_interrupt_while_handing_out_parts_still_waits_for_every_started_one(
+        threaded, monkeypatch) -> None:
+    original, calls = _parallel._bind, [0]
+
+    def bind(function, args):
+        calls[0] += 1
+        if calls[0] == 2:
+            raise KeyboardInterrupt  # Ctrl-C between handing out the first and second part
+        return original(function, args)
+    monkeypatch.setattr(_blas, "threads", lambda: 3)
+    monkeypatch.setattr(_parallel, "_bind", bind)
+    finished = []
+    with pytest.raises(KeyboardInterrupt):
+        _parallel.run(lambda i: (time.sleep(0.05), finished.append(i)), [(0,), (1,), (2,)])
+    assert finished == [1]  # the started part had finished when run() gave up
+    monkeypatch.setattr(_parallel, "_bind", original)
+    out = np.zeros(3)
+
+    def part(i: int) -> None:
+        time.sleep(0.1 if i == 1 else 0.0)
+        out[i] = 1
+    _parallel.run(part, [(0,), (1,), (2,)])
+    assert out.tolist() == [1, 1, 1]  # and no stale hand-back ended the next run early
+
+
+def test_without_new_threads_the_parts_run_in_turn(threaded, monkeypatch) -> None:
+    def refuse(self) -> None:
+        raise RuntimeError("can't start new thread")  # as CPython says at a process limit
+    monkeypatch.setattr(_parallel, "_workers", [])
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    x = np.random.default_rng(0).standard_normal((4, 3, 5, 5))
+    out = F.batch_norm(x, np.ones(3), np.zeros(3)).data
+    expected = TF.batch_norm(torch.tensor(x), None, None, training=True).numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.skipif(_blas._THREADS is None or "fork" not in
+                    multiprocessing.get_all_start_methods(), reason="no OpenBLAS handle or fork")
+def test_a_child_forked_during_a_hold_gets_the_thread_count_back() -> None:
+    get_threads, set_threads = _blas._THREADS
+    before = get_threads()
+    set_threads(2)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    try:
+        with _blas.one_thread():
+            child = context.Process(target=lambda: queue.put((get_threads(), _blas._held)))
+            child.start()
+            result = queue.get(timeout=30)
+            child.join(timeout=30)
+            assert get_threads() == 1  # the parent still holds
+    finally:
+        set_threads(before)
+    assert result == (2, 0)
+
+
 def test_a_kernel_inside_a_part_runs_its_parts_in_turn(threaded) -> None:
     inner_threads = []
 
@@ -264,6 +320,44 @@ def test_batch_norm_in_parts_matches_torch(threaded, shape, training) -> None:
     np.testing.assert_allclose(ours_var, theirs_var.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("cut", [False, True])
+def test_batch_norm_of_integers_normalises_them_as_floats(monkeypatch, cut) -> None:
+    if cut:
+        monkeypatch.setattr(_blas, "threads", lambda: 2)
+        monkeypatch.setattr(_parallel, "MIN_PART", 4)
+        monkeypatch.setattr(_parallel, "_active_until", float("inf"))
+    x = np.arange(48).reshape(4, 3, 2, 2) % 7
+    ours = st.tensor(x.astype(np.float64), requires_grad=True)
+    expected = F.batch_norm(ours, np.ones(3), np.zeros(3))
+    got = F.batch_norm(x, np.ones(3), np.zeros(3))
+    np.testing.assert_allclose(got.data, expected.data, rtol=1e-12)
+    upstream = np.random.default_rng(0).standard_normal(x.shape)
+    gamma = st.tensor(np.ones(3), requires_grad=True)
+    F.batch_norm(x, gamma, np.zeros(3)).backward(upstream)
+    expected.backward(upstream)
+    assert np.isfinite(gamma.grad).all()
+
+
+@needs_blas
+def test_a_cut_weight_gradient_has_the_same_bits_with_the_threads_on_or_off(monkeypatch) -> None:
+    # The stretches a sum is cut into are fixed by the thread count and the size, not by
+    # whether the threads happen to be on (a time window): same inputs, same bits.
+    monkeypatch.setattr(_blas, "threads", lambda: 2)
+    monkeypatch.setattr(_parallel, "SPLIT_MACS", 64)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 16, 9, 9)).astype(np.float32)
+    weight = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+
+    def grad_w(active: bool) -> np.ndarray:
+        monkeypatch.setattr(_parallel, "_active_until", float("inf") if active else -np.inf)
+        w = st.tensor(weight, requires_grad=True)
+        with conv2d_algorithm("implicit_gemm"):
+            F.conv2d(x, w, padding=1).sum().backward()
+        return w.grad
+    assert _parallel.sum_parts(16 * 16 * 9 * _parallel.MIN_PART) == 2
+    np.testing.assert_array_equal(grad_w(True), grad_w(False))
+
+
 def _relu_and_grad(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = st.tensor(x, requires_grad=True)
     y = F.relu(t)
@@ -315,15 +409,17 @@ def test_a_flat_update_in_parts_gives_the_same_numbers_as_in_one(monkeypatch, na
 
 
 @needs_blas
-def test_a_resnet_learns_the_same_gradients_on_steepests_threads(threaded) -> None:
-    # A whole training step through every threaded kernel (convolutions, batch norm,
-    # ReLU, the products), in float64, against the same step in one thread.
+@pytest.mark.parametrize("algorithm", ["implicit_gemm", "winograd"])
+def test_a_resnet_learns_the_same_gradients_on_steepests_threads(threaded, algorithm) -> None:
+    # A whole training step through the threaded kernels (convolutions by ``algorithm``
+    # where it applies and im2col elsewhere, batch norm, ReLU, the products), in
+    # float64, against the same step in one thread.
     st.set_default_dtype("float64")
 
     def gradients(cut: bool) -> list[np.ndarray]:
         model = st.models.resnet18(num_classes=3, stem="cifar", rng=0)
         x = np.random.default_rng(5).standard_normal((2, 3, 8, 8))
-        with pytest.MonkeyPatch.context() as patch:
+        with pytest.MonkeyPatch.context() as patch, conv2d_algorithm(algorithm):
             if not cut:
                 patch.setattr(_blas, "threads", lambda: 1)
             F.cross_entropy(model(x), np.array([0, 2])).backward()

@@ -125,25 +125,56 @@ def threads() -> int:
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
     """Hold the library at one thread inside the block (nested and concurrent holds
-    are counted; the last to leave restores the count the first one found)."""
+    are counted; the last to leave restores the count the first one found).
+
+    The count is process-wide: while a hold lasts, NumPy products in other threads
+    run on one thread too. A hold is counted before the library is told (so a Ctrl-C
+    between the two still restores it on the way out).
+    """
     global _held, _held_from
     if _THREADS is None:
         yield
         return
     get_threads, set_threads = _THREADS
-    with _hold_lock:
-        if not _held:
-            _held_from = max(1, int(get_threads()))
-            if _held_from > 1:
-                set_threads(1)
-        _held += 1
+    counted = False
     try:
+        with _hold_lock:
+            if not _held:
+                _held_from = max(1, int(get_threads()))
+            _held += 1
+            counted = True
+            if _held == 1 and _held_from > 1:
+                set_threads(1)
         yield
     finally:
-        with _hold_lock:
-            _held -= 1
-            if not _held and _held_from > 1:
-                set_threads(_held_from)
+        if counted:
+            with _hold_lock:
+                _held -= 1
+                if not _held and _held_from > 1:
+                    set_threads(_held_from)
+
+
+def _before_fork() -> None:
+    _hold_lock.acquire()  # no other thread is half-way through a hold when the child starts
+
+
+def _after_fork_in_parent() -> None:
+    _hold_lock.release()
+
+
+def _after_fork_in_child() -> None:
+    """The child has only the forking thread: holds other threads had are gone, so the
+    library gets back the count they found."""
+    global _held, _hold_lock
+    _hold_lock = threading.Lock()
+    if _held and _THREADS is not None and _held_from > 1:
+        _THREADS[1](_held_from)
+    _held = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
 
 
 def available(dtype: Any) -> bool:

@@ -117,7 +117,7 @@ def active() -> bool:
     return time.monotonic() < _active_until
 
 
-def parts(size: int, minimum: int | None = None) -> int:
+def parts(size: int, minimum: int | None = None, *, switch_on: bool = True) -> int:
     """How many parts to cut ``size`` numbers of element-wise work (or, with
     ``minimum=SPLIT_MACS``, a product of ``size`` multiply-adds) into: :func:`threads`,
     but none smaller than ``minimum``, and 1 while the threads are off or inside a part.
@@ -128,17 +128,31 @@ def parts(size: int, minimum: int | None = None) -> int:
     runs holds NumPy's OpenBLAS at one thread (see the module's note), which slows
     mid-sized products: the LeNet-5 and MLP epochs took 1.3-1.4x longer so. Networks
     without large element-wise work (those, and a ResNet-50 on 64x64 images at batch
-    8) gain nothing from the threads, so they keep OpenBLAS's own.
+    8) gain nothing from the threads, so they keep OpenBLAS's own. ``switch_on=False``
+    cuts work only while the threads are already on (an optimiser's update: a large
+    model's parameters alone say nothing about its activations).
     """
     global _active_until
     minimum = MIN_PART if minimum is None else minimum
     if size < 2 * minimum or _state.inside:
         return 1
-    if minimum == MIN_PART and size >= SWITCH_ON * minimum:
+    if minimum == MIN_PART and switch_on and size >= SWITCH_ON * minimum:
         if threads() < 2:
             return 1
         _active_until = time.monotonic() + ACTIVE
     elif time.monotonic() >= _active_until:
+        return 1
+    return max(1, min(threads(), size // minimum))
+
+
+def sum_parts(size: int, minimum: int | None = None) -> int:
+    """How many stretches to cut the inner axis of a sum of ``size`` multiply-adds into
+    (at least ``minimum``, :data:`SPLIT_MACS` by default, each). Fixed by the thread
+    count and the size alone, so its rounding is the same whether or not the threads
+    are on when it runs (:func:`run` takes the stretches in turn while they are off).
+    """
+    minimum = SPLIT_MACS if minimum is None else minimum
+    if size < 2 * minimum:
         return 1
     return max(1, min(threads(), size // minimum))
 
@@ -171,10 +185,10 @@ def spans(length: int, count: int, align: int = 1) -> list[tuple[int, int]]:
 
 def run(function: Callable[..., None], arguments: Sequence[tuple[Any, ...]]) -> None:
     """``function(*args)`` for each tuple of ``arguments``, at once on the pool's
-    threads where there are several (the first on the calling thread), else in
-    turn; NumPy's BLAS runs one thread each meanwhile. The calls must write apart
-    (they may read the same arrays). The first error raised is raised here, after
-    every call has finished.
+    threads while they are on (the first on the calling thread; NumPy's BLAS runs one
+    thread each meanwhile), else in turn. The calls must write apart (they may read
+    the same arrays). The first error raised is raised here, after every call has
+    finished.
 
     Example:
         >>> import numpy as np
@@ -185,29 +199,39 @@ def run(function: Callable[..., None], arguments: Sequence[tuple[Any, ...]]) -> 
         >>> out
         array([0., 1., 2., 3., 4., 5.])
     """
-    if len(arguments) < 2 or _state.inside or not _dispatch.acquire(blocking=False):
-        with _held():
-            for args in arguments:
-                function(*args)
+    if (len(arguments) < 2 or _state.inside or not active()
+            or not _dispatch.acquire(blocking=False)):
+        _in_turn(function, arguments)
         return
     try:
-        while len(_workers) < len(arguments) - 1:
-            _workers.append(_Worker())
-        busy = _workers[:len(arguments) - 1]
+        try:
+            while len(_workers) < len(arguments) - 1:
+                _workers.append(_Worker())
+        except RuntimeError:  # no more threads for this process: one is enough
+            _in_turn(function, arguments)
+            return
+        started: list[_Worker] = []
         with _blas.one_thread():
-            for worker, args in zip(busy, arguments[1:]):
-                worker.task = _bind(function, args)
-                worker.start.release()
             _state.inside = True
             try:
+                for worker, args in zip(_workers, arguments[1:]):
+                    worker.task = _bind(function, args)
+                    started.append(worker)  # (counted before it starts: see _wait)
+                    worker.start.release()
                 function(*arguments[0])
             finally:  # (the caller's error, if any, goes before the workers')
                 _state.inside = False
-                errors = _wait(busy)
+                errors = _wait(started)
         if errors:
             raise errors[0]
     finally:
         _dispatch.release()
+
+
+def _in_turn(function: Callable[..., None], arguments: Sequence[tuple[Any, ...]]) -> None:
+    with _held():
+        for args in arguments:
+            function(*args)
 
 
 def _wait(workers: list[_Worker]) -> list[BaseException]:
@@ -260,6 +284,17 @@ def matmul(a: Any, b: Any, out: Any) -> Any:
     k = a.shape[-1]
     batch = out.size // max(1, m * n)
     macs = out.size * k
+    inner = sum_parts(macs) if out.ndim == 2 == a.ndim == b.ndim and m * n < 8192 else 1
+    if inner > 1:  # a small result over a long inner axis: each part sums a stretch of it
+        pieces = spans(k, inner, 64)
+        partial = [out] + [np.empty_like(out) for _ in pieces[1:]]
+
+        def stretch(i: int, start: int, stop: int) -> None:
+            np.matmul(a[:, start:stop], b[start:stop], out=partial[i])
+        run(stretch, [(i, *piece) for i, piece in enumerate(pieces)])
+        for extra in partial[1:]:
+            out += extra
+        return out
     count = parts(macs, SPLIT_MACS)
     if count == 1:
         with _held():
@@ -272,23 +307,14 @@ def matmul(a: Any, b: Any, out: Any) -> Any:
     elif out.ndim != 2 or a.ndim != 2 or b.ndim != 2:
         with _held():
             np.matmul(a, b, out=out)
-    elif m * n >= count * 4096 and m >= n:
+    elif m >= n:
         def rows(start: int, stop: int) -> None:
             np.matmul(a[start:stop], b, out=out[start:stop])
         run(rows, spans(m, count, 8))
-    elif m * n >= count * 4096:
+    else:
         def cols(start: int, stop: int) -> None:
             np.matmul(a, b[:, start:stop], out=out[:, start:stop])
         run(cols, spans(n, count, 16))
-    else:  # a small result over a long inner axis: each part sums a stretch of it
-        pieces = spans(k, count, 64)
-        partial = [out] + [np.empty_like(out) for _ in pieces[1:]]
-
-        def inner(i: int, start: int, stop: int) -> None:
-            np.matmul(a[:, start:stop], b[start:stop], out=partial[i])
-        run(inner, [(i, *piece) for i, piece in enumerate(pieces)])
-        for extra in partial[1:]:
-            out += extra
     return out
 
 

@@ -479,10 +479,11 @@ class Conv2dFunction(Function):
         grad = grad.astype(inputs.dtype, copy=False)
         spread = grid.spread(grad)  # zero at the thrown-away positions: they add nothing
         grad_w = grad_x = None
-        count = _parallel.parts(self.weight.size * grid.length, _parallel.SPLIT_MACS)
+        macs = self.weight.size * grid.length
         if need_w:
-            # Each part sums the taps' products over its own stretch of the grid.
-            stretches = _parallel.spans(grid.length, count, 64)
+            # Each part sums the taps' products over its own stretch of the grid (as
+            # many stretches whether or not the threads are on: the same rounding).
+            stretches = _parallel.spans(grid.length, _parallel.sum_parts(macs), 64)
             per_tap = [np.empty((kh * kw, f, c), dtype=inputs.dtype) for _ in stretches]
 
             def weights(part: int, start: int, stop: int) -> None:
@@ -506,6 +507,7 @@ class Conv2dFunction(Function):
                     if high > low:
                         _blas.gemm(taps[t].T, spread[:, low - shift:high - shift],
                                    scattered[:, low:high], accumulate=t > 0)
+            count = _parallel.parts(macs, _parallel.SPLIT_MACS)
             _parallel.run(inputs_at, [(first + a, first + b)
                                       for a, b in _parallel.spans(grid.length, count, 64)])
             grad_x = _copy_to_nchw(grid.inputs(scattered))

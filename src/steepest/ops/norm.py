@@ -119,8 +119,9 @@ class BatchNormFunction(Function):
         if use_batch and m < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel "
                              f"to estimate a variance; got input {fmt_shape(x.shape)}")
-        if use_batch:
-            mean, var = xp.empty(channels, dtype=x.dtype), xp.empty(channels, dtype=x.dtype)
+        if use_batch:  # (statistics of integers are floats, as NumPy's mean would give)
+            stat = xp.result_type(x.dtype, 1.0)
+            mean, var = xp.empty(channels, dtype=stat), xp.empty(channels, dtype=stat)
         else:
             mean = self.running_mean.copy()  # (the running mean may change later)
             var = self.running_var

@@ -554,7 +554,7 @@ class _FlatStore:
         # Scratch for one piece (the gathered gradient, the rule's "_" buffers, weight
         # decay) per part, kept between steps: fresh arrays would page-fault on every step.
         names = ("_grad", *self.scratch, *(("_decayed",) if weight_decay else ()))
-        count = _parallel.parts(stop - start) if xp is np else 1
+        count = _parallel.parts(stop - start, switch_on=False) if xp is np else 1
         stretches = [(start + a, start + b) for a, b in _parallel.spans(stop - start, count, size)]
         while len(self.pieces) < len(stretches):
             self.pieces.append({})

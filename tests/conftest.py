@@ -39,10 +39,6 @@ def rng() -> np.random.Generator:
 def threaded(monkeypatch: pytest.MonkeyPatch) -> None:
     """steepest's own threads on, two of them, for work of any size: every kernel that
     can cut its work into parts does (see steepest.ops._parallel)."""
-    from steepest.ops import _blas, _parallel
+    from helpers.threads import force_threads
 
-    monkeypatch.setattr(_blas, "threads", lambda: 2)
-    monkeypatch.setattr(_parallel, "MIN_PART", 4)
-    monkeypatch.setattr(_parallel, "SPLIT_MACS", 16)
-    monkeypatch.setattr(_parallel, "ACTIVE", float("inf"))  # on for the whole test
-    monkeypatch.setattr(_parallel, "_active_until", float("inf"))
+    force_threads(monkeypatch)

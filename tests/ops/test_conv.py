@@ -351,8 +351,11 @@ def test_global_avg_pool_matches_torch() -> None:
     np.testing.assert_allclose(F.global_avg_pool2d(x).data, expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("cut", [False, True], ids=["one part", "in parts"])
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5, 2), (1, 2, 3, 3)])
-def test_batch_norm_training_and_running_statistics_match_torch(shape) -> None:
+def test_batch_norm_training_and_running_statistics_match_torch(shape, cut, request) -> None:
+    if cut:  # each run of channels on its own thread (steepest.ops._parallel)
+        request.getfixturevalue("threaded")
     rng = np.random.default_rng(0)
     channels = shape[1]
     gamma, beta = rng.standard_normal(channels), rng.standard_normal(channels)
@@ -377,7 +380,10 @@ def test_batch_norm_training_and_running_statistics_match_torch(shape) -> None:
     np.testing.assert_allclose(ours_var, theirs_var.numpy(), rtol=1e-12)  # unbiased, as torch
 
 
-def test_batch_norm_eval_mode_matches_torch() -> None:
+@pytest.mark.parametrize("cut", [False, True], ids=["one part", "in parts"])
+def test_batch_norm_eval_mode_matches_torch(cut, request) -> None:
+    if cut:
+        request.getfixturevalue("threaded")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 3, 4, 4))
     mean, var = rng.standard_normal(3), rng.uniform(0.5, 2, 3)

@@ -16,6 +16,7 @@ import torch.nn.functional as TF
 
 import steepest as st
 import steepest.functional as F
+from helpers.threads import force_threads
 from steepest.ops import _blas, _parallel
 from steepest.ops.conv import conv2d_algorithm
 
@@ -296,36 +297,10 @@ def test_every_convolution_path_in_parts_matches_torch(threaded, algorithm, conf
         np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("shape", [(6, 5), (4, 6, 5, 3)])
-@pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_in_parts_matches_torch(threaded, shape, training) -> None:
-    rng = np.random.default_rng(2)
-    channels = shape[1]
-    x = rng.standard_normal(shape) * 3 + 1
-    gamma, beta = rng.standard_normal(channels), rng.standard_normal(channels)
-    mean, var = rng.standard_normal(channels), rng.uniform(0.5, 2, channels)
-    ours = [st.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
-    ours_mean, ours_var = mean.copy(), var.copy()
-    theirs_mean, theirs_var = torch.tensor(mean), torch.tensor(var)
-    out = F.batch_norm(*ours, ours_mean, ours_var, training=training, momentum=0.9)
-    expected = TF.batch_norm(theirs[0], theirs_mean, theirs_var, theirs[1], theirs[2],
-                             training=training, momentum=0.1)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-10)
-    upstream = rng.standard_normal(shape)
-    out.backward(upstream)
-    expected.backward(torch.tensor(upstream))
-    for mine, reference in zip(ours, theirs):
-        np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(ours_var, theirs_var.numpy(), rtol=1e-12)
-
-
 @pytest.mark.parametrize("cut", [False, True])
 def test_batch_norm_of_integers_normalises_them_as_floats(monkeypatch, cut) -> None:
     if cut:
-        monkeypatch.setattr(_blas, "threads", lambda: 2)
-        monkeypatch.setattr(_parallel, "MIN_PART", 4)
-        monkeypatch.setattr(_parallel, "_active_until", float("inf"))
+        force_threads(monkeypatch)
     x = np.arange(48).reshape(4, 3, 2, 2) % 7
     ours = st.tensor(x.astype(np.float64), requires_grad=True)
     expected = F.batch_norm(ours, np.ones(3), np.zeros(3))
@@ -374,9 +349,7 @@ def test_relu_in_parts_gives_the_same_numbers_as_in_one(monkeypatch) -> None:
     monkeypatch.setattr(_parallel, "run", lambda f, args: (calls.append(len(args)),
                                                           original(f, args))[1])
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_blas, "threads", lambda: 2)
-        patch.setattr(_parallel, "MIN_PART", 4)
-        patch.setattr(_parallel, "_active_until", float("inf"))
+        force_threads(patch)
         cut = _relu_and_grad(x)
     assert calls and all(count == 2 for count in calls)  # the parts were taken
     for one, parts in zip(serial, cut):
@@ -396,9 +369,8 @@ def test_a_flat_update_in_parts_gives_the_same_numbers_as_in_one(monkeypatch, na
         optimizer = st.optim.OPTIMIZERS[name](params, lr=0.01)
         with pytest.MonkeyPatch.context() as patch:
             if cut:
-                patch.setattr(_blas, "threads", lambda: 2)
+                force_threads(patch)
                 patch.setattr(_parallel, "MIN_PART", 8)
-                patch.setattr(_parallel, "_active_until", float("inf"))
             for _ in range(3):
                 for p in params:
                     p.grad = rng.standard_normal(p.shape).astype(np.float32)

@@ -284,7 +284,8 @@ def matmul(a: Any, b: Any, out: Any) -> Any:
     k = a.shape[-1]
     batch = out.size // max(1, m * n)
     macs = out.size * k
-    inner = sum_parts(macs) if out.ndim == 2 == a.ndim == b.ndim and m * n < 8192 else 1
+    small = out.ndim == 2 == a.ndim == b.ndim and m * n < 8192  # (a (64, 64) result, say)
+    inner = sum_parts(macs) if small else 1
     if inner > 1:  # a small result over a long inner axis: each part sums a stretch of it
         pieces = spans(k, inner, 64)
         partial = [out] + [np.empty_like(out) for _ in pieces[1:]]
@@ -335,10 +336,8 @@ def product(a: Any, b: Any) -> Any:
             and parts(a.size * b.shape[-1], SPLIT_MACS) > 1):
         out = np.empty((*a.shape[:-1], b.shape[-1]), dtype=a.dtype)
         return matmul(a, b, out)
-    if time.monotonic() < _active_until:
-        with _blas.one_thread():
-            return a @ b
-    return a @ b
+    with _held():
+        return a @ b
 
 
 def assign(target: Any, source: Any, axis: int = 0) -> None:

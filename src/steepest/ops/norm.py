@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._validation import ShapeError, fmt_shape, real
 from ..autograd import Function, Tensor, apply_unary
 from ..backend import array_module, give_buffer, take_buffer
@@ -120,7 +122,7 @@ class BatchNormFunction(Function):
             raise ValueError(f"batch_norm: training needs more than one value per channel "
                              f"to estimate a variance; got input {fmt_shape(x.shape)}")
         if use_batch:  # (statistics of integers are floats, as NumPy's mean would give)
-            stat = xp.result_type(x.dtype, 1.0)
+            stat = np.result_type(x.dtype, 1.0)
             mean, var = xp.empty(channels, dtype=stat), xp.empty(channels, dtype=stat)
         else:
             mean = self.running_mean.copy()  # (the running mean may change later)

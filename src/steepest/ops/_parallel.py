@@ -136,13 +136,14 @@ def parts(size: int, minimum: int | None = None, *, switch_on: bool = True) -> i
     minimum = MIN_PART if minimum is None else minimum
     if size < 2 * minimum or _state.inside:
         return 1
+    count = threads()
     if minimum == MIN_PART and switch_on and size >= SWITCH_ON * minimum:
-        if threads() < 2:
+        if count < 2:
             return 1
         _active_until = time.monotonic() + ACTIVE
     elif time.monotonic() >= _active_until:
         return 1
-    return max(1, min(threads(), size // minimum))
+    return max(1, min(count, size // minimum))
 
 
 def sum_parts(size: int, minimum: int | None = None) -> int:
@@ -167,6 +168,20 @@ def parts_of(array: Any) -> int:
     """:func:`parts` for element-wise work over ``array``: 1 unless it is a NumPy array
     (a GPU array's kernels run on the device)."""
     return parts(array.size) if type(array) is np.ndarray else 1
+
+
+def run_over(function: Callable[[int, int], None], length: int, work: Any) -> None:
+    """``function(start, stop)`` over [0, length) (channels, say), in as many parts as
+    the element-wise work over the array ``work`` earns (:func:`parts_of`).
+
+    Example:
+        >>> import numpy as np
+        >>> out = np.zeros(4)
+        >>> run_over(lambda a, b: out.__setitem__(slice(a, b), 1.0), 4, out)
+        >>> out
+        array([1., 1., 1., 1.])
+    """
+    run(function, spans(length, parts_of(work)))
 
 
 def _held() -> contextlib.AbstractContextManager[None]:

@@ -198,7 +198,7 @@ def _im2col(padded: Any, layout: _Layout, kernel: tuple[int, int], out_size: tup
         for i in range(kh):
             for j in range(kw):
                 target[:, i, j] = layout.window(source, _window(i, oh, sh), _window(j, ow, sw))
-    _parallel.run(channels, _parallel.spans(c, _parallel.parts_of(columns)))
+    _parallel.run_over(channels, c, columns)
     return columns
 
 
@@ -690,7 +690,7 @@ class Conv2dFunction(Function):
                 for j in range(kw):
                     layout.window(target, _window(i, oh, sh), _window(j, ow, sw))[...] += \
                         source[:, i, j]
-        _parallel.run(channels, _parallel.spans(c, _parallel.parts_of(grad_columns)))
+        _parallel.run_over(channels, c, grad_columns)
         grad_x = layout.to_nchw(layout.window(padded, slice(top, top + h),
                                               slice(left, left + w)))
         give_buffer(grad_columns)

@@ -144,7 +144,7 @@ class BatchNormFunction(Function):
             inv_std[start:stop] = 1.0 / xp.sqrt(var[start:stop] + self.eps)
             part *= (gamma[start:stop] * inv_std[start:stop]).reshape(shape)
             part += beta[start:stop].reshape(shape)
-        _parallel.run(channels_of, _parallel.spans(channels, _parallel.parts_of(x)))
+        _parallel.run_over(channels_of, channels, x)
         if self.training and self.running_mean is not None:
             # The seed's exponentially weighted averages; the running variance uses
             # the unbiased estimate m/(m-1) var, as PyTorch does.
@@ -180,7 +180,7 @@ class BatchNormFunction(Function):
                 c *= (k * inv_std[start:stop] * grad_gamma[start:stop] / m).reshape(shape)
                 dx -= c
                 dx -= (k * grad_beta[start:stop] / m).reshape(shape)
-        _parallel.run(channels_of, _parallel.spans(channels, _parallel.parts_of(x)))
+        _parallel.run_over(channels_of, channels, x)
         give_buffer(centered)
         return grad_x, grad_gamma, grad_beta
 

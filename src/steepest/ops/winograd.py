@@ -79,7 +79,7 @@ def transform_input(padded: Any, tiles: tuple[int, int]) -> Any:
         for i in range(4):
             for j in range(4):
                 target[i, j] = source[:, :, i:i + 2 * th:2, j:j + 2 * tw:2]
-    _parallel.run(gather, _parallel.spans(c, _parallel.parts_of(d)))
+    _parallel.run_over(gather, c, d)
     v = take_buffer(padded, (16, c, n * th * tw), padded.dtype)
     _parallel.matmul(_matrix(INPUT, padded), d.reshape(16, -1), v.reshape(16, -1))
     give_buffer(d)
@@ -109,12 +109,12 @@ def grad_of_tiles(grad: Any, tiles: tuple[int, int]) -> Any:
         dy[...] = 0
     # dy[a, b, f, n, i, j] = grad[n, f, 2i + a, 2j + b]
     def gather(start: int, stop: int) -> None:
+        source, target = grad[:, start:stop], dy[:, :, start:stop]
         for a in range(2):
             for b in range(2):
                 rows, cols = (oh - a + 1) // 2, (ow - b + 1) // 2
-                dy[a, b, start:stop, :, :rows, :cols] = \
-                    grad[:, start:stop, a::2, b::2].transpose(1, 0, 2, 3)
-    _parallel.run(gather, _parallel.spans(f, _parallel.parts_of(dy)))
+                target[a, b, :, :, :rows, :cols] = source[:, :, a::2, b::2].transpose(1, 0, 2, 3)
+    _parallel.run_over(gather, f, dy)
     dm = take_buffer(grad, (16, f, n * th * tw), grad.dtype)
     _parallel.matmul(_matrix(OUTPUT, grad).T, dy.reshape(4, -1), dm.reshape(16, -1))
     give_buffer(dy)
@@ -151,7 +151,7 @@ def grad_of_input(dv: Any, padded_shape: tuple[int, int, int, int],
         for i in range(4):
             for j in range(4):
                 target[:, :, i:i + 2 * th:2, j:j + 2 * tw:2] += source[i, j]
-    _parallel.run(scatter, _parallel.spans(c, _parallel.parts_of(out)))
+    _parallel.run_over(scatter, c, out)
     give_buffer(dd)
     return out
 

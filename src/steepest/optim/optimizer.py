@@ -567,10 +567,7 @@ class _FlatStore:
             scratch = {name: self.pieces[part][name][:size] for name in names}
             self._update_stretch(optimizer, sources, first, last, size, scratch, t, lr,
                                  weight_decay)
-        if len(stretches) == 1:
-            stretch(0, start, stop)
-        else:
-            _parallel.run(stretch, [(i, *span) for i, span in enumerate(stretches)])
+        _parallel.run(stretch, [(i, *span) for i, span in enumerate(stretches)])
 
     def _update_stretch(self, optimizer: Optimizer, sources: list[Any], start: int, stop: int,
                         size: int, scratch: dict[str, Any], t: int, lr: float,

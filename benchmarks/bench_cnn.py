@@ -5,8 +5,8 @@
 (b) one LeNet-5 training epoch over the 5,000 digits, batch 64, Adam;
 (c) one training step (forward, backward, Adam) of a ResNet-18 (CIFAR stem, 3x32x32,
     batch 32, 10 classes);
-(d) im2col, Winograd F(2x2, 3x3) and the implicit GEMM (with PyTorch) for the 3x3
-    convolutions of each ResNet stage.
+(d) im2col, Winograd F(2x2, 3x3) and F(4x4, 3x3) and the implicit GEMM (with PyTorch)
+    for the 3x3 convolutions of each ResNet stage.
 
 Run: ``python benchmarks/bench_cnn.py [--profile]``. Prints medians and ratios
 (steepest / PyTorch); with ``--profile`` also where steepest's ResNet step spends time.
@@ -57,14 +57,14 @@ def conv_layers(torch) -> list[tuple[str, float, float]]:
 
 
 def conv_algorithms(torch) -> None:
-    """(d) im2col, Winograd F(2x2, 3x3) and the implicit GEMM, forward + backward, per
-    ResNet stage, with PyTorch for scale; the cost model's pick is marked."""
+    """(d) im2col, Winograd F(2x2, 3x3) and F(4x4, 3x3) and the implicit GEMM, forward +
+    backward, per ResNet stage, with PyTorch for scale; the cost model's pick is marked."""
     from steepest.ops.conv import Conv2dFunction, conv2d_algorithm
 
     rng = np.random.default_rng(0)
     print("\n(d) 3x3 stride-1 convolution, padding 1, forward + backward, batch 32 (ms; "
           "* = the cost model's pick)")
-    algorithms = ("im2col", "winograd", "implicit_gemm")
+    algorithms = ("im2col", "winograd", "winograd_4x4", "implicit_gemm")
     print("  " + " " * 22 + "".join(f"{name:>15s}" for name in (*algorithms, "pytorch")))
     for c, size in ((16, 32), (64, 32), (128, 16), (256, 8), (512, 4)):
         data = rng.standard_normal((32, c, size, size)).astype(np.float32)

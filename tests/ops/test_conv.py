@@ -15,7 +15,7 @@ import steepest as st
 import steepest.functional as F
 from steepest import ShapeError
 from steepest.gradcheck import gradcheck
-from steepest.ops import _blas, winograd
+from steepest.ops import _blas, _layout, winograd
 from steepest.ops import conv as conv_module
 from steepest.ops.conv import Conv2dFunction, conv2d_algorithm
 
@@ -38,7 +38,10 @@ def _ids(config):
     return "k{}-s{}-p{}-c{}-{}-n{}-{}x{}".format(*config)
 
 
-WINOGRAD_GRID = [c for c in GRID if c[0] == 3 and c[1] == 1]  # 3x3, stride 1
+# 3x3, stride 1; batches of 16 and more put the batch last in Winograd's tiles
+WINOGRAD_GRID = [c for c in GRID if c[0] == 3 and c[1] == 1] + [
+    (3, 1, 1, 3, 8, 16, 7, 5), (3, 1, "valid", 8, 3, 17, 9, 6), (3, 1, 2, 1, 1, 16, 6, 10)]
+WINOGRAD = ["winograd", "winograd_4x4"]
 IMPLICIT_GRID = [c for c in GRID if c[1] in (1, (1, 1))]  # stride 1, any filter and padding
 needs_blas = pytest.mark.skipif(not _blas.available(np.float32),
                                 reason="NumPy is not linked to its bundled OpenBLAS")
@@ -116,40 +119,77 @@ def test_kept_and_rebuilt_columns_give_the_same_gradients_twice_with_retain_grap
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("algorithm", WINOGRAD)
 @pytest.mark.parametrize("config", WINOGRAD_GRID, ids=[_ids(c) for c in WINOGRAD_GRID])
-def test_winograd_conv2d_matches_torch(config) -> None:
-    with conv2d_algorithm("winograd"):
+def test_winograd_conv2d_matches_torch(config, algorithm) -> None:
+    with conv2d_algorithm(algorithm):
         _check_against_torch(config)
 
 
+@pytest.mark.parametrize("algorithm", WINOGRAD)
+@pytest.mark.parametrize("shape", [(2, 3, 5, 6), (16, 2, 6, 9)])  # both tile layouts
 @pytest.mark.parametrize("padding", [0, 1, 2])
-def test_winograd_gradcheck_and_fewer_multiplications(padding) -> None:
+def test_winograd_gradcheck(padding, shape, algorithm) -> None:
     rng = np.random.default_rng(padding)
-    inputs = [rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 3, 3)),
+    inputs = [rng.standard_normal(shape), rng.standard_normal((4, shape[1], 3, 3)),
               rng.standard_normal(4)]
-    with conv2d_algorithm("winograd"):
+    with conv2d_algorithm(algorithm):
         report = gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=padding), inputs,
                            names=["x", "weight", "bias"])
     assert report.passed, str(report)
+
+
+def test_winograd_does_fewer_multiplications() -> None:
     wino, im2col = winograd.multiplications(32, 64, 64, 32, 32)
     assert im2col / wino == 2.25
+    assert im2col / winograd.F4.multiplications(32, 64, 64, 32, 32) == 4.0
+    assert winograd.F4.tiles(9, 8) == (3, 2) and winograd.F2.tiles(9, 8) == (5, 4)
 
 
-def _picked(channels: int, kernel: int, stride: int, size: int, dtype=np.float32) -> str:
+@pytest.mark.parametrize("transform", [winograd.F2, winograd.F4], ids=["F2", "F4"])
+def test_winograd_transforms_compute_one_tile_of_a_correlation(transform) -> None:
+    # Y = A^T [(G g G^T) * (B^T d B)] A on one tile, against the definition, in float64.
+    rng = np.random.default_rng(0)
+    t, m = transform.t, transform.m
+    d, g = rng.standard_normal((t, t)), rng.standard_normal((3, 3))
+    direct = np.array([[np.sum(d[i:i + 3, j:j + 3] * g) for j in range(m)] for i in range(m)])
+    tile = transform.output @ ((transform.filter @ g.ravel()) * (transform.input @ d.ravel()))
+    np.testing.assert_allclose(tile.reshape(m, m), direct, rtol=1e-12, atol=1e-12)
+
+
+def test_winograd_4x4_rounds_within_float32_tolerance() -> None:
+    # F(4x4, 3x3)'s larger transform entries cost accuracy: its float32 error against
+    # a float64 reference is larger than F(2x2, 3x3)'s but stays far below 1e-4.
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((4, 64, 12, 12)), rng.standard_normal((32, 64, 3, 3)) / 24
+    reference = TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1).numpy()
+    errors = {}
+    for algorithm in ("im2col", *WINOGRAD):
+        with conv2d_algorithm(algorithm):
+            out = F.conv2d(x.astype(np.float32), w.astype(np.float32), padding=1).data
+        errors[algorithm] = np.abs(out - reference).max() / np.abs(reference).max()
+    assert errors["winograd_4x4"] < 2e-5
+    assert errors["winograd_4x4"] > errors["winograd"]
+
+
+def _picked(channels: int, kernel: int, stride: int, size: int, dtype=np.float32,
+            batch: int = 1) -> str:
     fn = Conv2dFunction((stride, stride), kernel // 2)
-    fn.forward(np.zeros((1, channels, size, size), dtype),
+    fn.forward(np.zeros((batch, channels, size, size), dtype),
                np.zeros((channels, channels, kernel, kernel), dtype))
     return fn.method
 
 
 def test_the_cost_model_picks_winograd_for_wide_3x3_layers(monkeypatch) -> None:
     monkeypatch.setattr(_blas, "_GEMM", {})  # as where NumPy links another BLAS
-    picked = {config: _picked(*config) for config in ((256, 3, 1, 8), (16, 3, 1, 8),
-                                                      (256, 3, 2, 8), (256, 5, 1, 8))}
-    assert picked == {(256, 3, 1, 8): "winograd", (16, 3, 1, 8): "im2col",
+    picked = {config: _picked(*config, batch=32) for config in (
+        (256, 3, 1, 8), (16, 3, 1, 8), (256, 3, 2, 8), (256, 5, 1, 8))}
+    assert picked == {(256, 3, 1, 8): "winograd_4x4", (16, 3, 1, 8): "im2col",
                       (256, 3, 2, 8): "im2col", (256, 5, 1, 8): "im2col"}
-    assert _picked(512, 3, 1, 4) == "im2col"  # 4x4 maps: four tiles an image
-    with pytest.raises(ValueError, match="'auto', 'im2col', 'winograd' or 'implicit_gemm'"):
+    assert _picked(512, 3, 1, 4, batch=32) == "im2col"  # 4x4 maps: one tile an image
+    assert _picked(256, 3, 1, 8, batch=8) == "im2col"  # too few outputs to pay
+    with pytest.raises(ValueError, match="one of 'auto', 'im2col', 'winograd', "
+                                         "'winograd_4x4', 'implicit_gemm'; got 'fft'"):
         with conv2d_algorithm("fft"):  # type: ignore[arg-type]
             pass
 
@@ -161,7 +201,8 @@ def test_the_cost_model_picks_the_implicit_gemm_for_wide_layers_on_large_maps() 
     # product, stride 2 no shifted views.
     assert _picked(64, 3, 1, 32) == _picked(128, 3, 1, 16) == "implicit_gemm"
     assert _picked(256, 1, 1, 4) == _picked(16, 5, 1, 32) == "implicit_gemm"
-    assert _picked(256, 3, 1, 8) == "winograd"
+    assert _picked(128, 3, 1, 16, batch=32) == _picked(256, 3, 1, 8, batch=32) == "winograd_4x4"
+    assert _picked(64, 3, 1, 32, batch=32) == "implicit_gemm"
     assert _picked(8, 3, 1, 32) == _picked(64, 3, 2, 32) == _picked(16, 5, 1, 8) == "im2col"
     assert _picked(64, 3, 1, 32, np.float16) == "im2col"
 
@@ -473,7 +514,7 @@ def test_batch_norm_errors() -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-@pytest.mark.parametrize("algorithm", ["im2col", "winograd", "implicit_gemm"])
+@pytest.mark.parametrize("algorithm", ["im2col", *WINOGRAD, "implicit_gemm"])
 def test_no_path_reads_scratch_it_did_not_write(algorithm, monkeypatch) -> None:
     # Scratch arrays come from a pool and hold old numbers: hand out NaN-filled ones,
     # so any position read before it is written (a border left unzeroed) shows.
@@ -484,11 +525,12 @@ def test_no_path_reads_scratch_it_did_not_write(algorithm, monkeypatch) -> None:
         array[...] = np.nan
         return array
 
-    monkeypatch.setattr(conv_module, "take_buffer", poisoned)
-    monkeypatch.setattr(winograd, "take_buffer", poisoned)
+    for module in (conv_module, winograd, _layout):
+        monkeypatch.setattr(module, "take_buffer", poisoned)
     with conv2d_algorithm(algorithm):
         for config in [(3, 1, 1, 3, 8, 2, 11, 8), (2, 1, "same", 3, 8, 2, 6, 21),
-                       (5, 1, 2, 3, 8, 2, 9, 9), (1, 1, 0, 8, 3, 1, 9, 9)]:
+                       (5, 1, 2, 3, 8, 2, 9, 9), (1, 1, 0, 8, 3, 1, 9, 9),
+                       (3, 1, 1, 3, 8, 16, 7, 6)]:
             _check_against_torch(config)
 
 

@@ -271,10 +271,11 @@ CONV_CASES = [  # (kernel, stride, padding, channels in, out, batch, height, wid
     (3, 1, 1, 3, 8, 2, 9, 9), (3, 1, 1, 8, 3, 2, 6, 21), (1, 2, 0, 3, 8, 2, 11, 8),
     (3, 2, 1, 8, 3, 2, 9, 9), (5, 1, 2, 3, 8, 2, 6, 21), (4, 2, 1, 3, 8, 1, 9, 9),
     (3, 1, "valid", 8, 3, 2, 11, 8), ((3, 5), (2, 1), (1, 2), 3, 8, 2, 11, 8),
+    (3, 1, 1, 3, 8, 16, 6, 7),  # Winograd's batch-last tiles
 ]
 
 
-@pytest.mark.parametrize("algorithm", ["im2col", "winograd", "implicit_gemm"])
+@pytest.mark.parametrize("algorithm", ["im2col", "winograd", "winograd_4x4", "implicit_gemm"])
 @pytest.mark.parametrize("config", CONV_CASES, ids=str)
 def test_every_convolution_path_in_parts_matches_torch(threaded, algorithm, config) -> None:
     if algorithm == "implicit_gemm" and not _blas.available(np.float64):
@@ -381,7 +382,7 @@ def test_a_flat_update_in_parts_gives_the_same_numbers_as_in_one(monkeypatch, na
 
 
 @needs_blas
-@pytest.mark.parametrize("algorithm", ["implicit_gemm", "winograd"])
+@pytest.mark.parametrize("algorithm", ["implicit_gemm", "winograd", "winograd_4x4"])
 def test_a_resnet_learns_the_same_gradients_on_steepests_threads(threaded, algorithm) -> None:
     # A whole training step through the threaded kernels (convolutions by ``algorithm``
     # where it applies and im2col elsewhere, batch norm, ReLU, the products), in

@@ -10,7 +10,7 @@ How it is computed: im2col. For each of the f*f filter offsets one strided slice
 the padded input is copied into a column matrix of shape (C*KH*KW, N*OH*OW) --
 channel-major columns, which are several times faster to build and scatter back
 than example-major ones, with the batch axis placed where the copies are longest
-(see :class:`_Layout`) -- and one matrix product with the filters (F, C*KH*KW)
+(see :class:`steepest.ops._layout.Layout`) -- and one matrix product with the filters (F, C*KH*KW)
 gives every output at once. The backward pass is two more products and the
 reverse scatter (col2im). The loops run over filter offsets only (9 for a 3x3
 filter), never over pixels or examples. Two faster paths share the same layouts:
@@ -40,6 +40,7 @@ from .._validation import ShapeError, fmt_shape, pair
 from ..autograd import Function, Tensor, apply_unary
 from ..backend import array_module, get_default_dtype, give_buffer, take_buffer
 from . import _blas, _parallel, winograd
+from ._layout import Layout, copy_to_nchw
 from .linalg import matmul_nt
 
 Padding = int | tuple[int, int] | Literal["valid", "same"]
@@ -107,85 +108,12 @@ def _output_shape(owner: str, height: int, width: int, kernel: tuple[int, int],
     return sizes[0], sizes[1]
 
 
-class _Layout:
-    """Where the batch axis sits in the channel-major scratch arrays of a convolution.
-
-    "cnhw" keeps (C, N, H, W): a filter offset's window is copied in rows of W
-    contiguous numbers. "chwn" puts the batch last, (C, H, W, N): rows of W * N
-    numbers, which copy and add several times faster when feature maps are small
-    (a 4x4 map has rows of 4). The matrix products do not care about the order of
-    the N*OH*OW axis, so each call picks the faster layout.
-    """
-
-    def __init__(self, batch_last: bool) -> None:
-        self.batch_last = batch_last
-
-    @staticmethod
-    def for_width(width: int) -> _Layout:
-        return _Layout(batch_last=width <= 16)
-
-    def dims(self, n: int, h: int, w: int) -> tuple[int, int, int]:
-        """The spatial-and-batch dimensions in this layout's order."""
-        return (h, w, n) if self.batch_last else (n, h, w)
-
-    def window(self, array: Any, rows: slice, cols: slice) -> Any:
-        """The (rows, cols) window of every channel and example."""
-        return array[:, rows, cols] if self.batch_last else array[:, :, rows, cols]
-
-    def assign_from_nchw(self, target: Any, x: Any) -> None:
-        """target (this layout, C first) = x (N, C, H, W), rearranged."""
-        if not self.batch_last:
-            _parallel.assign(target, x.transpose(1, 0, 2, 3))
-            return
-        # Two steps: a direct (N, C, H, W) -> (C, H, W, N) transpose reads with a
-        # stride of C*H*W numbers and thrashes the cache (many times slower at 256
-        # channels of 8x8); through (C, N, H, W) the long stride is only H*W.
-        n, c, h, w = x.shape
-        staged = take_buffer(x, (c, n, h, w), x.dtype)
-        _parallel.assign(staged, x.transpose(1, 0, 2, 3))
-        _parallel.assign(target, staged.transpose(0, 2, 3, 1))
-        give_buffer(staged)
-
-    def to_nchw(self, array: Any) -> Any:
-        """A new (N, C, H, W) array from one in this layout (C first)."""
-        if not self.batch_last:
-            return _copy_to_nchw(array)
-        c, h, w, n = array.shape
-        staged = take_buffer(array, (c, n, h, w), array.dtype)
-        _parallel.assign(staged, array.transpose(0, 3, 1, 2))
-        out = _copy_to_nchw(staged)
-        give_buffer(staged)
-        return out
-
-    def padded(self, x: Any, pads: tuple[tuple[int, int], tuple[int, int]]) -> Any:
-        """x (N, C, H, W) as a workspace array in this layout with zero borders."""
-        n, c, h, w = x.shape
-        (top, bottom), (left, right) = pads
-        out = take_buffer(x, (c, *self.dims(n, h + top + bottom, w + left + right)), x.dtype)
-        if top or bottom or left or right:
-            everything = slice(None)
-            self.window(out, slice(0, top), everything)[...] = 0
-            self.window(out, slice(h + top, None), everything)[...] = 0
-            self.window(out, slice(top, h + top), slice(0, left))[...] = 0
-            self.window(out, slice(top, h + top), slice(w + left, None))[...] = 0
-        self.assign_from_nchw(self.window(out, slice(top, h + top), slice(left, w + left)), x)
-        return out
-
-
-def _copy_to_nchw(array: Any) -> Any:
-    """A new (N, C, H, W) array holding a channel-first (C, N, H, W) one."""
-    c, n, h, w = array.shape
-    out = array_module(array).empty((n, c, h, w), dtype=array.dtype)
-    _parallel.assign(out, array.transpose(1, 0, 2, 3), axis=1)
-    return out
-
-
 def _window(offset: int, size: int, stride: int) -> slice:
     """The strided slice of a padded axis that filter offset ``offset`` reads."""
     return slice(offset, offset + stride * (size - 1) + 1, stride)
 
 
-def _im2col(padded: Any, layout: _Layout, kernel: tuple[int, int], out_size: tuple[int, int],
+def _im2col(padded: Any, layout: Layout, kernel: tuple[int, int], out_size: tuple[int, int],
             stride: tuple[int, int]) -> Any:
     """Columns (C, KH, KW, *dims): one strided copy per filter offset."""
     (kh, kw), (oh, ow), (sh, sw) = kernel, out_size, stride
@@ -203,7 +131,10 @@ def _im2col(padded: Any, layout: _Layout, kernel: tuple[int, int], out_size: tup
 
 
 # ------------------------------------------------------------------ conv2d
-ConvAlgorithm = Literal["auto", "im2col", "winograd", "implicit_gemm"]
+ConvAlgorithm = Literal["auto", "im2col", "winograd", "winograd_4x4", "implicit_gemm"]
+_ALGORITHMS = ("auto", "im2col", "winograd", "winograd_4x4", "implicit_gemm")
+# Each Winograd algorithm's transforms (see steepest.ops.winograd).
+_WINOGRAD = {"winograd": winograd.F2, "winograd_4x4": winograd.F4}
 
 
 class _AlgorithmStack(threading.local):
@@ -222,10 +153,11 @@ def conv2d_algorithm(name: ConvAlgorithm) -> Iterator[None]:
     """Choose how ``conv2d`` multiplies inside a ``with`` block (tests and benchmarks).
 
     "auto" (the default) lets a cost model pick per call; "im2col" is the reference
-    path for every convolution; "winograd" uses F(2x2, 3x3) wherever it applies
-    (3x3 filters, stride 1) and im2col elsewhere; "implicit_gemm" multiplies shifted
-    views of the padded input wherever it applies (stride 1, float32 or float64
-    NumPy arrays, NumPy's bundled OpenBLAS) and uses im2col elsewhere.
+    path for every convolution; "winograd" and "winograd_4x4" use F(2x2, 3x3) and
+    F(4x4, 3x3) wherever they apply (3x3 filters, stride 1) and im2col elsewhere;
+    "implicit_gemm" multiplies shifted views of the padded input wherever it applies
+    (stride 1, float32 or float64 NumPy arrays, NumPy's bundled OpenBLAS) and uses
+    im2col elsewhere.
 
     Example:
         >>> import numpy as np
@@ -234,9 +166,9 @@ def conv2d_algorithm(name: ConvAlgorithm) -> Iterator[None]:
         ...     conv2d(x, w, padding=1).data[0, 0, 0, :2]
         array([ 8., 12.])
     """
-    if name not in ("auto", "im2col", "winograd", "implicit_gemm"):
-        raise ValueError(f"conv2d_algorithm: `name` must be 'auto', 'im2col', 'winograd' or "
-                         f"'implicit_gemm'; got {name!r}")
+    if name not in _ALGORITHMS:
+        raise ValueError(f"conv2d_algorithm: `name` must be one of "
+                         f"{', '.join(map(repr, _ALGORITHMS))}; got {name!r}")
     _ALGORITHM.choices.append(name)
     try:
         yield
@@ -280,14 +212,14 @@ def _choose_method(x: Any, channels: tuple[int, int], kernel: tuple[int, int],
     implicit_fits = (array_module(x) is np and _blas.available(x.dtype)
                      and _Grid.applies(pads, kernel))
     if choice != "auto":
-        fits = winograd_fits if choice == "winograd" else implicit_fits
+        fits = implicit_fits if choice == "implicit_gemm" else winograd_fits
         return choice if fits else "im2col"
+    if winograd_fits and _winograd_pays(*channels, x.shape[0], out_size):
+        return "winograd_4x4"
     outputs = x.shape[0] * math.prod(out_size)
     if implicit_fits and outputs and _implicit_gemm_pays(
             *channels, _Grid(x.shape, pads, kernel).length / outputs):
         return "implicit_gemm"
-    if winograd_fits and _winograd_pays(*channels, out_size):
-        return "winograd"
     return "im2col"
 
 
@@ -363,16 +295,19 @@ class _Grid:
         return grid.reshape(-1, self.n, self.rows, self.width)[:, :, :out_size[0], :out_size[1]]
 
 
-def _winograd_pays(c: int, f: int, out_size: tuple[int, int]) -> bool:
-    """The cost model: Winograd saves 20 of every 36 multiplications per tile and channel
-    pair, but its transforms read and write the data (16 values per tile and channel)
+def _winograd_pays(c: int, f: int, n: int, out_size: tuple[int, int]) -> bool:
+    """The cost model for F(4x4, 3x3): it does a quarter of im2col's multiplications, but
+    its transforms read and write the data (36 values per 16 outputs and channel)
     several times, which in NumPy costs as much as the saved products unless the
-    channel counts are large. Measured forward + backward against im2col at batch 32
-    (benchmarks/bench_cnn.py, 2 cores): 1.2-3.5x slower at 16-64 channels, 0.9-1.04x at
-    128-512 channels (a loaded AMD machine); on an Intel one, three runs, 0.91-1.05x at
-    256 channels on 8x8 maps but 1.09-1.18x at 512 on 4x4, where each image is only
-    four tiles. So: from 128 channels on, on maps of 8x8 or more."""
-    return min(c, f) >= 128 and min(out_size) >= 8
+    channel counts and the batch are large. Measured forward + backward of 3x3 layers
+    (benchmarks/bench_cnn.py (d) and a grid like it; 2 cores, Intel): at batch 32,
+    30.6 ms against the implicit GEMM's 41.7 at 128 channels on 16x16 maps and 25.2
+    against 35-44 for the others at 256 on 8x8; 52 against the implicit GEMM's 48 at
+    64 on 32x32; 44 against im2col's 33 at 512 on 4x4 (one tile an image); a tie at
+    128 on 8x8; 4.7 against im2col's 3.8 at batch 8, 128 on 8x8. F(2x2, 3x3) was
+    never the fastest. So: at least 128 channels in and out, maps of 8x8 or more and
+    2,048 outputs per channel."""
+    return min(c, f) >= 128 and min(out_size) >= 8 and n * math.prod(out_size) >= 2048
 
 
 class Conv2dFunction(Function):
@@ -414,11 +349,11 @@ class Conv2dFunction(Function):
             self.has_bias, self.x, self.columns = bias is not None, None, None
             return array_module(x).zeros((0, f, oh, ow), dtype=dtype)
         self.method = _choose_method(x, (c, f), (kh, kw), self.stride, pads, (oh, ow))
-        if self.method == "winograd":
+        if self.method in _WINOGRAD:
             return self._winograd_forward(x, weight, bias, pads, (oh, ow))
         if self.method == "implicit_gemm":
             return self._implicit_forward(x, weight, bias, pads, (oh, ow))
-        layout = _Layout.for_width(ow)
+        layout = Layout.for_width(ow)
         padded = layout.padded(x, pads)  # (C, N, Hp, Wp) or (C, Hp, Wp, N)
         columns = _im2col(padded, layout, (kh, kw), (oh, ow), self.stride)  # (C, KH, KW, ...)
         give_buffer(padded)
@@ -459,7 +394,7 @@ class Conv2dFunction(Function):
                            outputs[:, start:stop], accumulate=t > 0)
         _parallel.run(positions, _parallel.spans(
             grid.length, _parallel.parts(weight.size * grid.length, _parallel.SPLIT_MACS), 64))
-        result = _copy_to_nchw(grid.outputs(outputs, out_size))
+        result = copy_to_nchw(grid.outputs(outputs, out_size))
         give_buffer(outputs)
         if bias is not None:
             result += bias.reshape(1, f, 1, 1)
@@ -510,7 +445,7 @@ class Conv2dFunction(Function):
             count = _parallel.parts(macs, _parallel.SPLIT_MACS)
             _parallel.run(inputs_at, [(first + a, first + b)
                                       for a, b in _parallel.spans(grid.length, count, 64)])
-            grad_x = _copy_to_nchw(grid.inputs(scattered))
+            grad_x = copy_to_nchw(grid.inputs(scattered))
             give_buffer(scattered)
         give_buffer(spread)
         if not self.retain_graph:
@@ -523,63 +458,76 @@ class Conv2dFunction(Function):
     def _winograd_forward(self, x: Any, weight: Any, bias: Any,
                           pads: tuple[tuple[int, int], tuple[int, int]],
                           out_size: tuple[int, int]) -> Any:
-        """F(2x2, 3x3) (see :mod:`steepest.ops.winograd`); saves V and U for backward."""
+        """F(m x m, 3x3) (see :mod:`steepest.ops.winograd`); backward transforms again."""
         n = x.shape[0]
         f = weight.shape[0]
-        tiles = winograd.tile_counts(*out_size)
-        self.method, self.tiles, self.shape, self.pads = "winograd", tiles, x.shape, pads
+        transform = self.transform = _WINOGRAD[self.method]
+        self.tiles, self.shape, self.pads = transform.tiles(*out_size), x.shape, pads
+        # Batch last for batches of 16 or more: each tile copy then moves rows of N
+        # numbers instead of single ones m apart (F(4x4, 3x3), forward + backward at
+        # 32x128x16x16: 30.6 against 36.0 ms; at 4x64x56x56 it costs 33 against 27 ms).
+        self.layout = Layout(batch_last=n >= 16)
         self.x, self.weight, self.has_bias, self.columns = x, weight, bias is not None, None
         v, u = self._winograd_operands()
-        m = take_buffer(v, (16, f, v.shape[2]), v.dtype)
+        m = take_buffer(v, (v.shape[0], f, v.shape[2]), v.dtype)
         _parallel.matmul(u, v, m)
         give_buffer(v)
-        result = winograd.output_from_tiles(m, (n, f, *out_size), tiles)
+        give_buffer(u)
+        result = winograd.output_from_tiles(m, (n, f, *out_size), self.tiles, transform,
+                                            self.layout)
         give_buffer(m)
         if bias is not None:
             result += bias.reshape(1, f, 1, 1)
-        # V is four times the input and U 16/9 of the weights: rather than keep them for
-        # backward (several hundred MB in a ResNet), backward transforms again.
+        # V is 2.25-4 times the input and U 16/9-4 times the weights: rather than keep
+        # them for backward (several hundred MB in a ResNet), backward transforms again.
         return result
 
     def _winograd_operands(self) -> tuple[Any, Any]:
-        """V (16, C, T) from the saved input and U (16, F, C) from the filters; V is a
-        scratch-pool array (hand it back)."""
+        """V (t^2, C, T) from the saved input and U (t^2, F, C) from the filters, both
+        scratch-pool arrays (hand them back)."""
         x: Any = self.x
         (top, _), (left, _) = self.pads
         _, _, h, w = x.shape
         th, tw = self.tiles
+        m = self.transform.m
         # Zero borders: the convolution's padding, plus what rounds the output up to
-        # whole 2x2 tiles (those extra outputs are cropped).
-        padded = _Layout(batch_last=False).padded(
-            x, ((top, 2 * th + 2 - h - top), (left, 2 * tw + 2 - w - left)))  # (C, N, ...)
+        # whole m x m tiles (those extra outputs are cropped).
+        padded = self.layout.padded(
+            x, ((top, m * th + 2 - h - top), (left, m * tw + 2 - w - left)))  # C first
         self.padded_shape = padded.shape
-        v = winograd.transform_input(padded, self.tiles)
+        v = winograd.transform_input(padded, self.tiles, self.transform, self.layout)
         give_buffer(padded)
-        return v, winograd.transform_filters(self.weight)
+        return v, winograd.transform_filters(self.weight, self.transform)
 
     def _winograd_backward(self, grad: Any) -> tuple[Any, ...]:
         """The adjoint of the forward transforms and products."""
         need_x, need_w = self.needs_input_grad[:2]
         _, c, h, w = self.shape
         f = self.weight.shape[0]
-        dm = winograd.grad_of_tiles(grad, self.tiles)  # (16, F, T)
+        transform = self.transform
+        dm = winograd.grad_of_tiles(grad, self.tiles, transform, self.layout)  # (t^2, F, T)
         grad_w = grad_x = None
         if need_w:
             v, u = self._winograd_operands()
-            du = _parallel.product(dm, v.transpose(0, 2, 1))  # (16, F, C)
+            du = take_buffer(dm, (dm.shape[0], f, c), dm.dtype)
+            _parallel.matmul(dm, v.transpose(0, 2, 1), du)  # (t^2, F, C)
             give_buffer(v)
-            grad_w = winograd.grad_of_filters(du, (f, c))
+            grad_w = winograd.grad_of_filters(du, (f, c), transform)
+            give_buffer(du)
         else:
-            u = winograd.transform_filters(self.weight)
+            u = winograd.transform_filters(self.weight, transform)
         if need_x:
-            dv = take_buffer(dm, (16, c, dm.shape[2]), dm.dtype)
-            _parallel.matmul(u.transpose(0, 2, 1), dm, dv)  # (16, C, T)
-            padded = winograd.grad_of_input(dv, self.padded_shape, self.tiles)
+            dv = take_buffer(dm, (dm.shape[0], c, dm.shape[2]), dm.dtype)
+            _parallel.matmul(u.transpose(0, 2, 1), dm, dv)  # (t^2, C, T)
+            padded = winograd.grad_of_input(dv, self.padded_shape, self.tiles, transform,
+                                            self.layout)
             give_buffer(dv)
             (top, _), (left, _) = self.pads
-            grad_x = padded[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3).copy()
+            grad_x = self.layout.to_nchw(self.layout.window(padded, slice(top, top + h),
+                                                            slice(left, left + w)))
             give_buffer(padded)
         give_buffer(dm)
+        give_buffer(u)
         if self.has_bias:
             return grad_x, grad_w, grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w
@@ -597,7 +545,7 @@ class Conv2dFunction(Function):
             grads = (xp.zeros(self.shape, grad.dtype), xp.zeros_like(self.weight))
             return (*grads, xp.zeros(self.weight.shape[0], grad.dtype)) if self.has_bias \
                 else grads
-        if self.method == "winograd":
+        if self.method in _WINOGRAD:
             return self._winograd_backward(grad)
         if self.method == "implicit_gemm":
             return self._implicit_backward(grad)

@@ -119,6 +119,24 @@ def test_kept_and_rebuilt_columns_give_the_same_gradients_twice_with_retain_grap
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("algorithm", ["im2col", *WINOGRAD, "implicit_gemm"])
+def test_a_retained_graph_gives_the_same_gradients_again_on_every_path(algorithm) -> None:
+    # What forward saved (columns, the gridded input, Winograd's V and U) must survive
+    # the first backward of a retained graph.
+    rng = np.random.default_rng(1)
+    x = st.tensor(rng.standard_normal((16, 3, 6, 7)), requires_grad=True)
+    w = st.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    xt, wt = (torch.tensor(a.data, requires_grad=True) for a in (x, w))
+    with conv2d_algorithm(algorithm):
+        out = (F.conv2d(x, w, padding=1) ** 2).sum()
+    (TF.conv2d(xt, wt, padding=1) ** 2).sum().backward()
+    out.backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    first = x.grad.copy()
+    out.backward()
+    np.testing.assert_allclose(x.grad, 2 * first, rtol=1e-12)
+
+
 @pytest.mark.parametrize("algorithm", WINOGRAD)
 @pytest.mark.parametrize("config", WINOGRAD_GRID, ids=[_ids(c) for c in WINOGRAD_GRID])
 def test_winograd_conv2d_matches_torch(config, algorithm) -> None:

@@ -296,17 +296,24 @@ class _Grid:
 
 
 def _winograd_pays(c: int, f: int, n: int, out_size: tuple[int, int]) -> bool:
-    """The cost model for F(4x4, 3x3): it does a quarter of im2col's multiplications, but
-    its transforms read and write the data (36 values per 16 outputs and channel)
-    several times, which in NumPy costs as much as the saved products unless the
-    channel counts and the batch are large. Measured forward + backward of 3x3 layers
-    (benchmarks/bench_cnn.py (d) and a grid like it; 2 cores, Intel): at batch 32,
-    30.6 ms against the implicit GEMM's 41.7 at 128 channels on 16x16 maps and 25.2
-    against 35-44 for the others at 256 on 8x8; 52 against the implicit GEMM's 48 at
-    64 on 32x32; 44 against im2col's 33 at 512 on 4x4 (one tile an image); a tie at
-    128 on 8x8; 4.7 against im2col's 3.8 at batch 8, 128 on 8x8. F(2x2, 3x3) was
-    never the fastest. So: at least 128 channels in and out, maps of 8x8 or more and
-    2,048 outputs per channel."""
+    """The cost model for F(4x4, 3x3): it does a quarter of im2col's multiplications,
+    but its transforms read and write the data (36 values per 16 outputs and channel)
+    and the filters (36 values per 9) several times, which in NumPy costs as much as
+    the saved products unless the channel counts and the batch are large. Measured
+    forward + backward of 3x3 layers (benchmarks/bench_cnn.py (d) and a grid like it;
+    2 cores, Intel), at batch 32: 30.3 ms against the implicit GEMM's 44.3 at 128
+    channels on 16x16 maps, 24.4 against F(2x2, 3x3)'s 29.6 at 256 on 8x8, 9.1
+    against im2col's 11.4 at 128 on 8x8; at batch 8, 4.7 against im2col's 3.8 (128 on
+    8x8). At 64 channels on 32x32 it ties the implicit GEMM (44.5-47.1 against
+    46.8-48.5 ms) but would keep 2.25 times the input for backward, 75 MB more in a
+    ResNet-18. So: at least 128 channels in and out, maps of 8x8 or more and 2,048
+    outputs per channel.
+
+    F(2x2, 3x3) is never picked. It beat im2col only at 512 channels on 4x4 maps at
+    batch 32 (27.4-30.9 against 33.5-35.9 ms), which made no measurable difference
+    to a ResNet-18 step but raised its peak memory from 718 to 741 MiB (its filter
+    transforms are 16/9 of the weights, 17 MB at 512 channels), to PyTorch's level.
+    """
     return min(c, f) >= 128 and min(out_size) >= 8 and n * math.prod(out_size) >= 2048
 
 

@@ -6,7 +6,8 @@
 (c) one training step (forward, backward, Adam) of a ResNet-18 (CIFAR stem, 3x32x32,
     batch 32, 10 classes);
 (d) im2col, Winograd F(2x2, 3x3) and F(4x4, 3x3) and the implicit GEMM (with PyTorch)
-    for the 3x3 convolutions of each ResNet stage.
+    for the 3x3 convolutions of each ResNet stage;
+(e) im2col, the implicit GEMM and pointwise (with PyTorch) for 1x1 convolutions.
 
 Run: ``python benchmarks/bench_cnn.py [--profile]``. Prints medians and ratios
 (steepest / PyTorch); with ``--profile`` also where steepest's ResNet step spends time.
@@ -56,40 +57,58 @@ def conv_layers(torch) -> list[tuple[str, float, float]]:
     return rows
 
 
-def conv_algorithms(torch) -> None:
-    """(d) im2col, Winograd F(2x2, 3x3) and F(4x4, 3x3) and the implicit GEMM, forward +
-    backward, per ResNet stage, with PyTorch for scale; the cost model's pick is marked."""
+def _algorithm_table(torch, title: str, algorithms: tuple[str, ...],
+                     cases: list[tuple[int, int, int, int, int, int, int]]) -> None:
+    """Forward + backward of each (batch, channels in, out, size, kernel, stride,
+    padding) case by each algorithm (ms), with PyTorch for scale; * marks the cost
+    model's pick."""
     from steepest.ops.conv import Conv2dFunction, conv2d_algorithm
 
     rng = np.random.default_rng(0)
-    print("\n(d) 3x3 stride-1 convolution, padding 1, forward + backward, batch 32 (ms; "
-          "* = the cost model's pick)")
-    algorithms = ("im2col", "winograd", "winograd_4x4", "implicit_gemm")
-    print("  " + " " * 22 + "".join(f"{name:>15s}" for name in (*algorithms, "pytorch")))
-    for c, size in ((16, 32), (64, 32), (128, 16), (256, 8), (512, 4)):
-        data = rng.standard_normal((32, c, size, size)).astype(np.float32)
-        weights = rng.standard_normal((c, c, 3, 3)).astype(np.float32) * 0.05
+    print(f"\n{title} (ms; * = the cost model's pick)")
+    print("  " + " " * 30 + "".join(f"{name:>15s}" for name in (*algorithms, "pytorch")))
+    for n, c, f, size, k, stride, padding in cases:
+        data = rng.standard_normal((n, c, size, size)).astype(np.float32)
+        weights = rng.standard_normal((f, c, k, k)).astype(np.float32) * 0.05
         x, w = st.tensor(data, requires_grad=True), st.tensor(weights, requires_grad=True)
-        g = np.ones((32, c, size, size), np.float32)
+        out_size = st.functional.conv_output_size(size, k, padding, stride)
+        g = np.ones((n, f, out_size, out_size), np.float32)
         times = {}
         for algorithm in algorithms:
-            def step(algorithm=algorithm, x=x, w=w, g=g):
+            def step(algorithm=algorithm, x=x, w=w, g=g, stride=stride, padding=padding):
                 x.grad = w.grad = None
                 with conv2d_algorithm(algorithm):
-                    F.conv2d(x, w, padding=1).backward(g)
+                    F.conv2d(x, w, stride=stride, padding=padding).backward(g)
             times[algorithm] = median_time(step, repeat=7)
         xt, wt = torch.tensor(data, requires_grad=True), torch.tensor(weights, requires_grad=True)
         gt = torch.from_numpy(g)
 
-        def theirs(xt=xt, wt=wt, gt=gt):
+        def theirs(xt=xt, wt=wt, gt=gt, stride=stride, padding=padding):
             xt.grad = wt.grad = None
-            torch.nn.functional.conv2d(xt, wt, padding=1).backward(gt)
+            torch.nn.functional.conv2d(xt, wt, stride=stride, padding=padding).backward(gt)
         times["pytorch"] = median_time(theirs, repeat=7)
-        picked = Conv2dFunction((1, 1), 1)
+        picked = Conv2dFunction((stride, stride), padding)
         picked.forward(data, weights)
         cells = "".join(f"{times[name] * 1e3:14.1f}{'*' if name == picked.method else ' '}"
                         for name in (*algorithms, "pytorch"))
-        print(f"  {c:3d} channels, {size:2d}x{size:<2d}:    {cells}")
+        label = f"{n}x{c}x{size}x{size} -> {f}, stride {stride}:"
+        print(f"  {label:<30s}{cells}")
+
+
+def conv_algorithms(torch) -> None:
+    """(d) im2col, Winograd F(2x2, 3x3) and F(4x4, 3x3) and the implicit GEMM for the 3x3
+    convolutions of each ResNet stage; (e) im2col, the implicit GEMM and pointwise for
+    1x1 convolutions (ResNet-18's shortcuts, ResNet-50's bottleneck layers)."""
+    _algorithm_table(torch, "(d) 3x3 stride-1 convolution, padding 1, forward + backward",
+                     ("im2col", "winograd", "winograd_4x4", "implicit_gemm"),
+                     [(32, c, c, size, 3, 1, 1)
+                      for c, size in ((16, 32), (64, 32), (128, 16), (256, 8), (512, 4))])
+    _algorithm_table(torch, "(e) 1x1 convolution, forward + backward",
+                     ("im2col", "implicit_gemm", "pointwise"),
+                     [(32, 64, 128, 32, 1, 2, 0), (32, 128, 256, 16, 1, 2, 0),
+                      (32, 256, 512, 8, 1, 2, 0), (8, 64, 256, 16, 1, 1, 0),
+                      (8, 256, 64, 16, 1, 1, 0), (8, 1024, 256, 4, 1, 1, 0),
+                      (8, 2048, 512, 2, 1, 1, 0)])
 
 
 def lenet_epoch(torch) -> tuple[float, float]:

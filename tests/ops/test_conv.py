@@ -42,6 +42,10 @@ def _ids(config):
 WINOGRAD_GRID = [c for c in GRID if c[0] == 3 and c[1] == 1] + [
     (3, 1, 1, 3, 8, 16, 7, 5), (3, 1, "valid", 8, 3, 17, 9, 6), (3, 1, 2, 1, 1, 16, 6, 10)]
 WINOGRAD = ["winograd", "winograd_4x4"]
+ALGORITHMS = ["im2col", "pointwise", *WINOGRAD, "implicit_gemm"]
+# 1x1 filters, no padding, any stride (square or not), odd sizes
+POINTWISE_GRID = [c for c in GRID if c[0] == 1] + [
+    (1, 3, 0, 3, 8, 2, 11, 8), ((1, 1), (2, 3), 0, 8, 3, 3, 9, 10), (1, 1, 0, 2, 5, 16, 2, 3)]
 IMPLICIT_GRID = [c for c in GRID if c[1] in (1, (1, 1))]  # stride 1, any filter and padding
 needs_blas = pytest.mark.skipif(not _blas.available(np.float32),
                                 reason="NumPy is not linked to its bundled OpenBLAS")
@@ -119,22 +123,41 @@ def test_kept_and_rebuilt_columns_give_the_same_gradients_twice_with_retain_grap
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("algorithm", ["im2col", *WINOGRAD, "implicit_gemm"])
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_a_retained_graph_gives_the_same_gradients_again_on_every_path(algorithm) -> None:
     # What forward saved (columns, the gridded input, Winograd's V and U) must survive
     # the first backward of a retained graph.
     rng = np.random.default_rng(1)
+    k, s = (1, 2) if algorithm == "pointwise" else (3, 1)
     x = st.tensor(rng.standard_normal((16, 3, 6, 7)), requires_grad=True)
-    w = st.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    w = st.tensor(rng.standard_normal((4, 3, k, k)), requires_grad=True)
     xt, wt = (torch.tensor(a.data, requires_grad=True) for a in (x, w))
     with conv2d_algorithm(algorithm):
-        out = (F.conv2d(x, w, padding=1) ** 2).sum()
-    (TF.conv2d(xt, wt, padding=1) ** 2).sum().backward()
+        out = (F.conv2d(x, w, stride=s, padding=k // 2) ** 2).sum()
+    assert out._ctx.inputs[0]._ctx.inputs[0]._ctx.method == algorithm  # sum <- pow <- conv2d
+    (TF.conv2d(xt, wt, stride=s, padding=k // 2) ** 2).sum().backward()
     out.backward(retain_graph=True)
     np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-10, atol=1e-10)
     first = x.grad.copy()
     out.backward()
     np.testing.assert_allclose(x.grad, 2 * first, rtol=1e-12)
+
+
+@pytest.mark.parametrize("config", POINTWISE_GRID, ids=[_ids(c) for c in POINTWISE_GRID])
+def test_pointwise_conv2d_matches_torch(config) -> None:
+    with conv2d_algorithm("pointwise"):
+        _check_against_torch(config)
+
+
+@pytest.mark.parametrize("stride", [1, 2, (2, 3)])
+def test_pointwise_gradcheck(stride) -> None:
+    rng = np.random.default_rng(3)
+    inputs = [rng.standard_normal((2, 3, 5, 7)), rng.standard_normal((4, 3, 1, 1)),
+              rng.standard_normal(4)]
+    with conv2d_algorithm("pointwise"):
+        report = gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=stride), inputs,
+                           names=["x", "weight", "bias"])
+    assert report.passed, str(report)
 
 
 @pytest.mark.parametrize("algorithm", WINOGRAD)
@@ -198,6 +221,16 @@ def _picked(channels: int, kernel: int, stride: int, size: int, dtype=np.float32
     return fn.method
 
 
+def test_the_cost_model_picks_pointwise_for_1x1_filters_without_padding() -> None:
+    assert _picked(64, 1, 2, 32) == _picked(256, 1, 1, 4) == _picked(3, 1, 1, 4) == "pointwise"
+    assert _picked(256, 1, 1, 2) != "pointwise"  # 2x2 maps: each image re-reads W
+    fn = Conv2dFunction((1, 1), 1)  # padded: the border outputs are the bias alone
+    fn.forward(np.zeros((2, 8, 6, 6), np.float32), np.zeros((8, 8, 1, 1), np.float32))
+    assert fn.method != "pointwise"
+    with conv2d_algorithm("pointwise"):
+        assert _picked(8, 1, 1, 2) == "pointwise" and _picked(8, 3, 1, 8) == "im2col"
+
+
 def test_the_cost_model_picks_winograd_for_wide_3x3_layers(monkeypatch) -> None:
     monkeypatch.setattr(_blas, "_GEMM", {})  # as where NumPy links another BLAS
     picked = {config: _picked(*config, batch=32) for config in (
@@ -206,7 +239,7 @@ def test_the_cost_model_picks_winograd_for_wide_3x3_layers(monkeypatch) -> None:
                       (256, 3, 2, 8): "im2col", (256, 5, 1, 8): "im2col"}
     assert _picked(512, 3, 1, 4, batch=32) == "im2col"  # 4x4 maps: one tile an image
     assert _picked(256, 3, 1, 8, batch=8) == "im2col"  # too few outputs to pay
-    with pytest.raises(ValueError, match="one of 'auto', 'im2col', 'winograd', "
+    with pytest.raises(ValueError, match="one of 'auto', 'im2col', 'pointwise', 'winograd', "
                                          "'winograd_4x4', 'implicit_gemm'; got 'fft'"):
         with conv2d_algorithm("fft"):  # type: ignore[arg-type]
             pass
@@ -218,7 +251,7 @@ def test_the_cost_model_picks_the_implicit_gemm_for_wide_layers_on_large_maps() 
     # 3x3 filter: 17 * 17 / 256; 8x8: 81 / 64 is too many); float16 has no BLAS
     # product, stride 2 no shifted views.
     assert _picked(64, 3, 1, 32) == _picked(128, 3, 1, 16) == "implicit_gemm"
-    assert _picked(256, 1, 1, 4) == _picked(16, 5, 1, 32) == "implicit_gemm"
+    assert _picked(256, 1, 1, 2) == _picked(16, 5, 1, 32) == "implicit_gemm"
     assert _picked(128, 3, 1, 16, batch=32) == _picked(256, 3, 1, 8, batch=32) == "winograd_4x4"
     assert _picked(64, 3, 1, 32, batch=32) == "implicit_gemm"
     assert _picked(8, 3, 1, 32) == _picked(64, 3, 2, 32) == _picked(16, 5, 1, 8) == "im2col"
@@ -532,7 +565,7 @@ def test_batch_norm_errors() -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-@pytest.mark.parametrize("algorithm", ["im2col", *WINOGRAD, "implicit_gemm"])
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_no_path_reads_scratch_it_did_not_write(algorithm, monkeypatch) -> None:
     # Scratch arrays come from a pool and hold old numbers: hand out NaN-filled ones,
     # so any position read before it is written (a border left unzeroed) shows.

@@ -275,7 +275,8 @@ CONV_CASES = [  # (kernel, stride, padding, channels in, out, batch, height, wid
 ]
 
 
-@pytest.mark.parametrize("algorithm", ["im2col", "winograd", "winograd_4x4", "implicit_gemm"])
+@pytest.mark.parametrize("algorithm", ["im2col", "pointwise", "winograd", "winograd_4x4",
+                                       "implicit_gemm"])
 @pytest.mark.parametrize("config", CONV_CASES, ids=str)
 def test_every_convolution_path_in_parts_matches_torch(threaded, algorithm, config) -> None:
     if algorithm == "implicit_gemm" and not _blas.available(np.float64):

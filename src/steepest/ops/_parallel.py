@@ -105,9 +105,13 @@ def threads() -> int:
 
 
 # Element-wise work of at least this many times MIN_PART switches the threads on, for
-# ACTIVE seconds after the last such kernel (see parts).
+# ACTIVE seconds after the last such kernel (see parts). Two seconds keep them on across
+# a pause between training steps (an evaluation, PyTorch's step in a benchmark): with
+# 0.25 s, a ResNet-18 step after a 0.7 s pause took 0.78 s against 0.72 s back to back,
+# because its first convolution ran on OpenBLAS's threads, whose worker then spun on
+# the second core while steepest's threads worked (0.715 s with 2 s).
 SWITCH_ON = 8
-ACTIVE = 0.25
+ACTIVE = 2.0
 _active_until = -math.inf
 
 

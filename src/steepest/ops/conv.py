@@ -10,14 +10,15 @@ How it is computed: im2col. For each of the f*f filter offsets one strided slice
 the padded input is copied into a column matrix of shape (C*KH*KW, N*OH*OW) --
 channel-major columns, which are several times faster to build and scatter back
 than example-major ones, with the batch axis placed where the copies are longest
-(see :class:`steepest.ops._layout.Layout`) -- and one matrix product with the filters (F, C*KH*KW)
-gives every output at once. The backward pass is two more products and the
-reverse scatter (col2im). The loops run over filter offsets only (9 for a 3x3
-filter), never over pixels or examples. Two faster paths share the same layouts:
-Winograd's F(2x2, 3x3) for 3x3 filters on small maps with many channels, and, at
-stride 1 on larger maps, an implicit GEMM that multiplies shifted views of the padded
-input directly through BLAS (no columns; see :class:`_Grid`); a cost model picks per
-call and :func:`conv2d_algorithm` forces one. Large scratch arrays come from the
+(see :class:`steepest.ops._layout.Layout`) -- and one matrix product with the
+filters (F, C*KH*KW) gives every output at once. The backward pass is two more
+products and the reverse scatter (col2im). The loops run over filter offsets only
+(9 for a 3x3 filter), never over pixels or examples. Three faster paths: 1x1 filters
+as one product per image (pointwise); Winograd's F(4x4, 3x3) (and F(2x2, 3x3)) for
+3x3 filters with many channels on maps of 8x8 or more; and, at stride 1 on larger
+maps, an implicit GEMM that multiplies shifted views of the padded input directly
+through BLAS (no columns; see :class:`_Grid`). A cost model picks per call and
+:func:`conv2d_algorithm` forces one. Large scratch arrays come from the
 backend's workspace, so a training loop does not pay page faults for them on
 every step.
 
@@ -155,12 +156,11 @@ def conv2d_algorithm(name: ConvAlgorithm) -> Iterator[None]:
 
     "auto" (the default) lets a cost model pick per call; "im2col" is the reference
     path for every convolution; "pointwise" multiplies 1x1 filters straight into each
-    image (1x1 filters, no padding, any stride) and uses im2col elsewhere;
-    "winograd" and "winograd_4x4" use F(2x2, 3x3) and
-    F(4x4, 3x3) wherever they apply (3x3 filters, stride 1) and im2col elsewhere;
-    "implicit_gemm" multiplies shifted views of the padded input wherever it applies
-    (stride 1, float32 or float64 NumPy arrays, NumPy's bundled OpenBLAS) and uses
-    im2col elsewhere.
+    image (1x1 filters, no padding, any stride) and uses im2col elsewhere; "winograd"
+    and "winograd_4x4" use F(2x2, 3x3) and F(4x4, 3x3) wherever they apply (3x3
+    filters, stride 1) and im2col elsewhere; "implicit_gemm" multiplies shifted views
+    of the padded input wherever it applies (stride 1, float32 or float64 NumPy arrays,
+    NumPy's bundled OpenBLAS) and uses im2col elsewhere.
 
     Example:
         >>> import numpy as np

@@ -18,15 +18,16 @@ Each transform is itself one small matrix product on flattened tiles (``B^T d B`
 pass is the exact adjoint of the same linear maps: dU[k] = dM[k] @ V[k]^T and
 dV[k] = U[k]^T @ dM[k], so the gradients need no im2col either. F(4x4, 3x3) also
 gathers fewer numbers: its 6x6 tiles overlap by two of six rows, F(2x2, 3x3)'s 4x4
-tiles by two of four, so V holds 2.25 and 4 times the input.
+tiles by two of four, so V holds 2.25 times the input for F(4x4, 3x3) and 4 times
+for F(2x2, 3x3).
 
 The price of F(4x4, 3x3) is rounding: its transforms have entries up to 8 and
 fractions such as 1/6 and 1/24, and its float32 results differ from a direct
 convolution's by about ten times as much as F(2x2, 3x3)'s (measured in
 ``tests/ops/test_conv.py``).
 
-The big intermediate arrays (the gathered tiles, V, dM, dV, the padded input and
-its gradient) come from the backend's scratch pool, and the functions returning one
+The big intermediate arrays (the gathered tiles, U, V, dM, dV, the padded input
+and its gradient) come from the backend's scratch pool, and the functions returning one
 say so: the caller hands it back with ``give_buffer`` when done. Fresh arrays of
 tens of MB would be page-faulted in on every training step (a ResNet-18 step spent
 about a tenth of its time in the kernel doing that).

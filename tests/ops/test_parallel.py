@@ -272,6 +272,7 @@ CONV_CASES = [  # (kernel, stride, padding, channels in, out, batch, height, wid
     (3, 2, 1, 8, 3, 2, 9, 9), (5, 1, 2, 3, 8, 2, 6, 21), (4, 2, 1, 3, 8, 1, 9, 9),
     (3, 1, "valid", 8, 3, 2, 11, 8), ((3, 5), (2, 1), (1, 2), 3, 8, 2, 11, 8),
     (3, 1, 1, 3, 8, 16, 6, 7),  # Winograd's batch-last tiles
+    (1, 1, 0, 8, 16, 1, 12, 12),  # pointwise on one image: its one product is cut
 ]
 
 

@@ -109,7 +109,8 @@ def threads() -> int:
 # a pause between training steps (an evaluation, PyTorch's step in a benchmark): with
 # 0.25 s, a ResNet-18 step after a 0.7 s pause took 0.78 s against 0.72 s back to back,
 # because its first convolution ran on OpenBLAS's threads, whose worker then spun on
-# the second core while steepest's threads worked (0.715 s with 2 s).
+# the second core while steepest's threads worked (0.715 s with 2 s). The price: a
+# small network trained within 2 s of a large one runs its products on one thread.
 SWITCH_ON = 8
 ACTIVE = 2.0
 _active_until = -math.inf
@@ -320,7 +321,9 @@ def matmul(a: Any, b: Any, out: Any) -> Any:
         with _held():
             np.matmul(a, b, out=out)
         return out
-    if out.ndim == 3 and a.ndim == 3 and b.ndim == 3 and batch >= count:
+    if out.ndim == 3 and a.ndim == 3 and b.ndim == 3 and batch == 1:  # one matrix: cut it
+        matmul(a[0], b[0], out[0])
+    elif out.ndim == 3 and a.ndim == 3 and b.ndim == 3 and batch >= count:
         def stack(start: int, stop: int) -> None:
             np.matmul(a[start:stop], b[start:stop], out=out[start:stop])
         run(stack, spans(batch, count))

@@ -225,13 +225,16 @@ def _choose_method(x: Any, channels: tuple[int, int], kernel: tuple[int, int],
         return "pointwise"
     if choice == "pointwise" or stride != (1, 1):
         return "im2col"
-    winograd_fits = kernel == (3, 3)
+    # Winograd's transforms hold fractions (1/6, 1/24): never for integer arrays.
+    winograd_fits = kernel == (3, 3) and x.dtype.kind in "fc"
     implicit_fits = (array_module(x) is np and _blas.available(x.dtype)
                      and _Grid.applies(pads, kernel))
     if choice != "auto":
         fits = implicit_fits if choice == "implicit_gemm" else winograd_fits
         return choice if fits else "im2col"
-    if winograd_fits and _winograd_pays(*channels, x.shape[0], out_size):
+    # (Its timings are float32's; float16 has no BLAS product and rounds worse.)
+    if (winograd_fits and x.dtype in (np.float32, np.float64)
+            and _winograd_pays(*channels, x.shape[0], out_size)):
         return "winograd_4x4"
     outputs = x.shape[0] * math.prod(out_size)
     if implicit_fits and outputs and _implicit_gemm_pays(
@@ -405,7 +408,8 @@ class Conv2dFunction(Function):
 
     def _pointwise_forward(self, x: Any, weight: Any, bias: Any) -> Any:
         """1x1 filters, no padding: each image's (F, C) @ (C, OH*OW) product lands in NCHW
-        order, so the only copy is the strided subsample at stride > 1."""
+        order, so forward copies no more than the strided subsample at stride > 1 (and
+        a non-contiguous input)."""
         xp = array_module(x)
         n, c = x.shape[:2]
         f = weight.shape[0]
@@ -558,10 +562,10 @@ class Conv2dFunction(Function):
         # Backward's weight gradient multiplies by the same V: kept rather than
         # transformed again (a ResNet-18 step 0.67-0.72 s against 0.72-0.75 s). V is 2.25
         # times the input for F(4x4, 3x3), 42 MB over ResNet-18's six such layers at
-        # batch 32, and the run's peak memory stays below PyTorch's (723 against 746
-        # MiB, benchmarks/bench_memory.py). Keeping U as well (4 times the weights, 35
-        # MB more) gained nothing measurable and reached PyTorch's peak, so backward
-        # transforms the filters again.
+        # batch 32, and the run's peak memory stays below PyTorch's (715-723 against
+        # 741-746 MiB, benchmarks/bench_memory.py). Keeping U as well (4 times the
+        # weights, 35 MB more) gained nothing measurable and reached PyTorch's peak, so
+        # backward transforms the filters again.
         self.v = v
         return result
 

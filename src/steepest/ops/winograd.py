@@ -219,15 +219,17 @@ def grad_of_input(dv: Any, padded_shape: tuple[int, ...], tiles: tuple[int, int]
     return out
 
 
-def multiplications(n: int, c: int, f: int, out_h: int, out_w: int) -> tuple[int, int]:
-    """Multiplications of the matrix products: (Winograd F(2x2, 3x3), im2col) for one
-    convolution.
+def multiplications(n: int, c: int, f: int, out_h: int, out_w: int,
+                    transform: Transform = F2) -> tuple[int, int]:
+    """Multiplications of the matrix products: (Winograd by ``transform``, im2col) for
+    one convolution.
 
     Example:
         >>> wino, im2col = multiplications(32, 64, 64, 32, 32)
         >>> round(im2col / wino, 2)
         2.25
-        >>> round(im2col / F4.multiplications(32, 64, 64, 32, 32), 2)
+        >>> wino, im2col = multiplications(32, 64, 64, 32, 32, F4)
+        >>> round(im2col / wino, 2)
         4.0
     """
-    return F2.multiplications(n, c, f, out_h, out_w), 9 * f * c * n * out_h * out_w
+    return transform.multiplications(n, c, f, out_h, out_w), 9 * f * c * n * out_h * out_w

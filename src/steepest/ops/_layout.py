@@ -16,7 +16,9 @@ class Layout:
     contiguous numbers. "chwn" puts the batch last, (C, H, W, N): rows of W * N
     numbers, which copy and add several times faster when feature maps are small
     (a 4x4 map has rows of 4). The matrix products do not care about the order of
-    the N*OH*OW axis, so each call picks the faster layout.
+    the N*OH*OW axis, so each call picks the faster layout: im2col by the map's width
+    (:meth:`for_width`), Winograd by the batch (its tile copies take every m-th number
+    of a row, so only the batch axis gives them contiguous runs).
     """
 
     def __init__(self, batch_last: bool) -> None:

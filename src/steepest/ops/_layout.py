@@ -32,6 +32,10 @@ class Layout:
         """The spatial-and-batch dimensions in this layout's order."""
         return (h, w, n) if self.batch_last else (n, h, w)
 
+    def batch(self, shape: tuple[int, ...]) -> int:
+        """The batch size of an array of ``shape`` in this layout (C first)."""
+        return shape[3] if self.batch_last else shape[1]
+
     def window(self, array: Any, rows: slice, cols: slice) -> Any:
         """The (rows, cols) window of every channel and example."""
         return array[:, rows, cols] if self.batch_last else array[:, :, rows, cols]

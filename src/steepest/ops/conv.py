@@ -119,7 +119,7 @@ def _im2col(padded: Any, layout: Layout, kernel: tuple[int, int], out_size: tupl
     """Columns (C, KH, KW, *dims): one strided copy per filter offset."""
     (kh, kw), (oh, ow), (sh, sw) = kernel, out_size, stride
     c = padded.shape[0]
-    n = padded.shape[3] if layout.batch_last else padded.shape[1]
+    n = layout.batch(padded.shape)
     columns = take_buffer(padded, (c, kh, kw, *layout.dims(n, oh, ow)), padded.dtype)
 
     def channels(start: int, stop: int) -> None:

@@ -118,7 +118,7 @@ def transform_input(padded: Any, tiles: tuple[int, int], transform: Transform,
     """
     th, tw = tiles
     m, t = transform.m, transform.t
-    c, n = padded.shape[0], padded.shape[3 if layout.batch_last else 1]
+    c, n = padded.shape[0], layout.batch(padded.shape)
     d = take_buffer(padded, (t, t, c, *layout.dims(n, th, tw)), padded.dtype)
 
     def gather(start: int, stop: int) -> None:  # the tiles overlap by two: t^2 strided copies
@@ -200,7 +200,7 @@ def grad_of_input(dv: Any, padded_shape: tuple[int, ...], tiles: tuple[int, int]
     Neighbouring tiles overlap by two rows and columns, so their gradients add. The
     result is a scratch-pool array (see the module's note).
     """
-    c, n = padded_shape[0], padded_shape[3 if layout.batch_last else 1]
+    c, n = padded_shape[0], layout.batch(padded_shape)
     th, tw = tiles
     m, t = transform.m, transform.t
     dd = take_buffer(dv, (t, t, c, *layout.dims(n, th, tw)), dv.dtype)
